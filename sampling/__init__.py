@@ -1,0 +1,66 @@
+"""The field system for citywide mass testing."""
+from collections.abc import Mapping
+
+from flask import Flask
+from flask_babel import get_locale
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from sampling.config import INSTANCE_DIR, Config
+from sampling.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+MIGRATIONS_DIR = str(__import__("pathlib").Path(__file__).with_name("migrations"))
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL, foreign keys and a busy timeout on every SQLite connection."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def create_app(config: Mapping | None = None) -> Flask:
+    """Build the application; ``config`` overrides settings read from the environment."""
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR),
+                template_folder="../templates", static_folder="../static")
+    settings = Config()
+    for key, value in (config or {}).items():
+        setattr(settings, key, value)
+    settings.finalize()
+    app.config.from_object(settings)
+
+    from sampling import i18n
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    limiter.init_app(app)
+    app.after_request(i18n.remember_choice)
+
+    from sampling.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    from sampling import api, web
+    from sampling.api import errors as api_errors
+    csrf.exempt(api.bp)  # the API checks bearer tokens, or CSRF itself for session callers
+    app.register_blueprint(api.bp)
+    app.register_blueprint(web.bp)
+    api_errors.register(app)
+
+    from sampling import cli
+    cli.register(app)
+
+    from sampling.web import menus
+    menus.register(app)
+    app.jinja_env.globals["get_locale"] = lambda: str(get_locale())
+    return app

@@ -1,0 +1,6 @@
+"""The JSON API under /api/v1: a public contract for phones and hand-held scanners."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from sampling.api import auth, errors, rounds, spec  # noqa: E402,F401  (routes register on import)

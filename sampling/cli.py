@@ -1,0 +1,113 @@
+"""Command-line tasks on ``flask --app wsgi``: setting up a city, its staff and the demo."""
+from pathlib import Path
+
+import click
+from sqlalchemy import func, select
+
+from sampling.errors import DomainError
+from sampling.extensions import db
+
+DEMO_DIR = Path(__file__).with_name("demo")
+DEMO_PASSWORD = "demo12345"
+DEMO_ACCOUNTS = (
+    ("admin", "admin", None, ()),
+    ("coordinator", "coordinator", "120101", ()),
+    ("sampler", "sampler", None, ("S-HP-001", "S-HP-002")),
+    ("lab", "lab", None, ()),
+)
+
+
+def _fail(exc: DomainError):
+    detail = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+    raise click.ClickException(f"{exc.message}{' ' + detail if detail else ''}")
+
+
+def _import(path: str, importer) -> dict:
+    try:
+        with open(path, "rb") as stream:
+            return importer(stream, path)
+    except DomainError as exc:
+        _fail(exc)
+
+
+def register(app) -> None:
+    """Attach the commands to the app's CLI."""
+
+    @app.cli.command("import-regions")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    def import_regions_cmd(file):
+        """Import regions from a CSV file with the header code,name,level,parent_code
+        (level: district, street or community; UTF-8 or GB18030). Re-importing updates names."""
+        from sampling.services.regions import import_regions
+        result = _import(file, import_regions)
+        click.echo(f"regions: {result['created']} created, {result['updated']} updated")
+
+    @app.cli.command("import-sites")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    def import_sites_cmd(file):
+        """Import sampling sites from a CSV file with the header code,name,community_code."""
+        from sampling.services.regions import import_sites
+        result = _import(file, import_sites)
+        click.echo(f"sites: {result['created']} created, {result['updated']} updated")
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--role", required=True, type=click.Choice(["admin", "coordinator", "sampler", "lab"]))
+    @click.option("--region", "region_code", help="Region code (required for coordinators).")
+    @click.option("--site", "site_codes", multiple=True, help="Site code; repeat for several (samplers).")
+    @click.option("--name", "display_name", help="Display name.")
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+                  help="Password (prompted for when not given).")
+    @click.option("--update", is_flag=True, help="Reset an existing account instead of refusing.")
+    def create_user_cmd(username, role, region_code, site_codes, display_name, password, update):
+        """Create a staff account."""
+        from sampling.services.users import create_user
+        try:
+            user = create_user(username, role, password, region_code, site_codes, display_name, update=update)
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            _fail(exc)
+        click.echo(f"user {user.username} ({user.role}) saved")
+
+    @app.cli.command("import-users")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--update", is_flag=True, help="Reset accounts that already exist.")
+    def import_users_cmd(file, update):
+        """Create many staff accounts from a CSV or XLSX file with the header
+        username,role,password,region_code,site_codes,display_name (site codes separated by ';')."""
+        from sampling.services.users import import_users
+        result = _import(file, lambda stream, name: import_users(stream, name, update=update))
+        click.echo(f"users: {result['created']} saved, {len(result['errors'])} rejected")
+        for error in result["errors"]:
+            click.echo(f"  row {error['row']} ({error['username']}): {error['message']}", err=True)
+
+    @app.cli.command("demo")
+    @click.option("--if-empty", is_flag=True, help="Load only into a database with no regions yet.")
+    def demo_cmd(if_empty):
+        """Load a small demo city (districts, streets, communities, sites, an open round,
+        one account per role) and print the demo logins. Safe to run again."""
+        from sampling.models import Region
+        if if_empty and db.session.scalar(select(func.count()).select_from(Region)):
+            click.echo("The database already has data; demo not loaded.")
+        else:
+            load_demo()
+            click.echo("Demo city loaded.")
+        click.echo("Demo logins (user / password):")
+        for username, role, region, _sites in DEMO_ACCOUNTS:
+            scope = f", region {region}" if region else ""
+            click.echo(f"  {username:<12} / {DEMO_PASSWORD}   ({role}{scope})")
+
+
+def load_demo() -> None:
+    """The demo city: regions, sites, one account per role and an open round."""
+    from sampling.models import Round
+    from sampling.services.regions import import_regions, import_sites
+    from sampling.services.users import create_user
+    _import(str(DEMO_DIR / "regions.csv"), import_regions)
+    _import(str(DEMO_DIR / "sites.csv"), import_sites)
+    for username, role, region, sites in DEMO_ACCOUNTS:
+        create_user(username, role, DEMO_PASSWORD, region, sites, update=True)
+    if not db.session.scalar(select(func.count()).select_from(Round)):
+        db.session.add(Round(name="第二轮全员核酸检测", pool_size=10))
+    db.session.commit()

@@ -1,0 +1,70 @@
+"""Configuration, read from environment variables.
+
+Every setting can be overridden with an environment variable of the same name, or by the
+mapping given to :func:`sampling.create_app`.
+"""
+import os
+import secrets
+from pathlib import Path
+
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", Path(__file__).resolve().parent.parent / "instance"))
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _development_secret() -> str:
+    """A secret kept under instance/ so sessions and codes survive restarts in development."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    """Settings for one deployment, taken from the environment at start-up."""
+
+    def __init__(self) -> None:
+        self.ENV = os.environ.get("APP_ENV", "development")
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or None
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'sampling.db'}"
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.BABEL_DEFAULT_LOCALE = "zh"
+        self.BABEL_TRANSLATION_DIRECTORIES = "translations"
+        self.LANGUAGES = ("zh", "en")
+        self.API_TOKEN_TTL_HOURS = int(os.environ.get("API_TOKEN_TTL_HOURS", "12"))
+        self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "64")) * 1024 * 1024
+        self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "30 per minute;300 per hour")
+        self.RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "20 per minute")
+        self.PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", self.ENV == "production")
+        self.WTF_CSRF_TIME_LIMIT = None
+
+    def finalize(self) -> None:
+        """Fill in what depends on other settings; refuse an unsafe production set-up."""
+        if not self.SECRET_KEY:
+            if self.ENV == "production":
+                raise RuntimeError("SECRET_KEY must be set when APP_ENV=production")
+            self.SECRET_KEY = _development_secret()
+        uri = self.SQLALCHEMY_DATABASE_URI
+        if uri.startswith("postgres://"):
+            uri = "postgresql+psycopg://" + uri[len("postgres://"):]
+        elif uri.startswith("postgresql://"):
+            uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+        self.SQLALCHEMY_DATABASE_URI = uri
+        if uri.startswith("sqlite:///"):
+            Path(uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+            self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}

@@ -1,0 +1,1 @@
+"""The service layer: one module per domain concept. Nothing here touches ``request``."""

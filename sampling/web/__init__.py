@@ -1,0 +1,6 @@
+"""Web pages for staff and residents."""
+from flask import Blueprint
+
+bp = Blueprint("web", __name__)
+
+from sampling.web import auth, pages  # noqa: E402,F401  (routes register on import)

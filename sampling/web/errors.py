@@ -1,0 +1,33 @@
+"""Friendly, localized error pages."""
+from flask import render_template
+from flask_babel import gettext as _
+
+from sampling.errors import DomainError
+
+_TITLES = {
+    400: "The request could not be understood.",
+    401: "Please log in.",
+    403: "You are not allowed to see this page.",
+    404: "This page does not exist.",
+    405: "This method is not allowed here.",
+    413: "The upload is too large.",
+    429: "Too many requests. Please wait a moment and try again.",
+    500: "Something went wrong on the server. Please try again.",
+}
+
+
+def render_http_error(exc):
+    status = exc.code or 500
+    message = _(_TITLES.get(status, "The request failed."))
+    return render_template("error.html", status=status, message=message), status
+
+
+def render_domain_error(exc: DomainError):
+    return render_template("error.html", status=exc.status, message=str(exc.message)), exc.status
+
+
+def _messages_for_extraction():  # pragma: no cover
+    _("The request could not be understood."), _("Please log in."), _("You are not allowed to see this page.")
+    _("This page does not exist."), _("This method is not allowed here."), _("The upload is too large.")
+    _("Too many requests. Please wait a moment and try again.")
+    _("Something went wrong on the server. Please try again."), _("The request failed.")

@@ -1,0 +1,110 @@
+"""The command-line set-up tasks."""
+from sqlalchemy import func, select
+
+from sampling.extensions import db
+from sampling.models import Region, Round, Site, User
+from sampling.services.users import authenticate
+
+REGIONS = "code,name,level,parent_code\n120104,南开区,district,\n120104001,长虹街道,street,120104\n" \
+          "120104001001,长虹社区,community,120104001\n"
+
+
+def run(app, *args, input=None):
+    return app.test_cli_runner().invoke(args=list(args), input=input)
+
+
+def write(tmp_path, name, text, encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return str(path)
+
+
+def test_every_command_has_help(app):
+    for command in ("import-regions", "import-sites", "create-user", "import-users", "demo"):
+        result = run(app, command, "--help")
+        assert result.exit_code == 0 and "Usage" in result.output, command
+
+
+def test_import_regions_in_gb18030_and_reimport_renames(app, tmp_path):
+    path = write(tmp_path, "regions.csv", REGIONS, "gb18030")
+    result = run(app, "import-regions", path)
+    assert result.exit_code == 0, result.output
+    assert "3 created" in result.output
+    community = db.session.scalar(select(Region).where(Region.code == "120104001001"))
+    assert community.name == "长虹社区" and community.path == "/120104/120104001/120104001001/"
+    renamed = write(tmp_path, "renamed.csv", REGIONS.replace("长虹社区", "长虹里社区"))
+    result = run(app, "import-regions", renamed)
+    assert "0 created, 3 updated" in result.output
+    db.session.expire_all()
+    assert db.session.scalar(select(Region.name).where(Region.code == "120104001001")) == "长虹里社区"
+
+
+def test_import_regions_children_before_parents(app, tmp_path):
+    lines = REGIONS.strip().split("\n")
+    path = write(tmp_path, "r.csv", "\n".join([lines[0], *reversed(lines[1:])]) + "\n")
+    assert run(app, "import-regions", path).exit_code == 0
+    assert db.session.scalar(select(func.count()).select_from(Region)) == 3
+
+
+def test_import_regions_bad_file_is_a_clear_error_and_writes_nothing(app, tmp_path):
+    path = write(tmp_path, "bad.csv", REGIONS + "120104001002,坏社区,community,999\n")
+    result = run(app, "import-regions", path)
+    assert result.exit_code != 0
+    assert "999" in result.output and "Traceback" not in result.output
+    assert db.session.scalar(select(func.count()).select_from(Region)) == 0
+    wrong_header = write(tmp_path, "h.csv", "a,b\n1,2\n")
+    result = run(app, "import-regions", wrong_header)
+    assert result.exit_code != 0 and "code" in result.output
+
+
+def test_import_sites(app, tmp_path):
+    run(app, "import-regions", write(tmp_path, "r.csv", REGIONS))
+    path = write(tmp_path, "s.csv", "code,name,community_code\nS1,长虹采样点,120104001001\n")
+    result = run(app, "import-sites", path)
+    assert result.exit_code == 0 and "1 created" in result.output
+    bad = write(tmp_path, "b.csv", "code,name,community_code\nS2,x,120104001\n")
+    result = run(app, "import-sites", bad)
+    assert result.exit_code != 0 and "120104001" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Site)) == 1
+
+
+def test_create_user_with_prompted_password(demo_city):
+    result = run(demo_city, "create-user", "zhang", "--role", "sampler", "--site", "S-HP-001",
+                 input="secret-pass\nsecret-pass\n")
+    assert result.exit_code == 0, result.output
+    user = authenticate("zhang", "secret-pass")
+    assert user is not None and [s.code for s in user.sites] == ["S-HP-001"]
+
+
+def test_create_user_errors_are_clear(demo_city):
+    result = run(demo_city, "create-user", "c1", "--role", "coordinator", "--password", "longenough")
+    assert result.exit_code != 0 and "region" in result.output
+    result = run(demo_city, "create-user", "c1", "--role", "sampler", "--site", "NOPE", "--password", "longenough")
+    assert result.exit_code != 0 and "NOPE" in result.output
+    run(demo_city, "create-user", "c1", "--role", "lab", "--password", "longenough")
+    again = run(demo_city, "create-user", "c1", "--role", "lab", "--password", "longenough")
+    assert again.exit_code != 0 and "c1" in again.output
+
+
+def test_import_users_keeps_good_rows_and_reports_bad(demo_city, tmp_path):
+    text = ("username,role,password,region_code,site_codes,display_name\n"
+            "s1,sampler,password1,,S-HP-001;S-HP-002,王采样\n"
+            "c1,coordinator,password2,120101001,,李协调\n"
+            "bad1,coordinator,password3,,,\n"
+            "bad2,sampler,short,,S-HP-001,\n")
+    result = run(demo_city, "import-users", write(tmp_path, "u.csv", text, "gb18030"))
+    assert result.exit_code == 0, result.output
+    assert "2 saved, 2 rejected" in result.output
+    s1 = db.session.scalar(select(User).where(User.username == "s1"))
+    assert s1.display_name == "王采样" and [s.code for s in s1.sites] == ["S-HP-001", "S-HP-002"]
+    assert db.session.scalar(select(User).where(User.username == "bad1")) is None
+
+
+def test_demo_loads_once_and_prints_logins(app):
+    result = run(app, "demo")
+    assert result.exit_code == 0 and "admin" in result.output and "demo12345" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Round)) == 1
+    again = run(app, "demo", "--if-empty")
+    assert "not loaded" in again.output and "sampler" in again.output
+    assert db.session.scalar(select(func.count()).select_from(Round)) == 1
+    assert {u.role for u in db.session.scalars(select(User))} == {"admin", "coordinator", "sampler", "lab"}
