@@ -1,0 +1,77 @@
+"""Pooled tubes and the samples scanned into them."""
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from sampling.extensions import db
+from sampling.models.base import UTCDateTime, utcnow
+from sampling.models.regions import Site
+from sampling.models.residents import BigId, Resident
+from sampling.models.rounds import Round
+
+
+class TubeStatus(str, enum.Enum):
+    OPEN = "open"
+    SEALED = "sealed"
+    BOXED = "boxed"
+    RECEIVED = "received"
+    RESULTED = "resulted"
+
+
+class Tube(db.Model):
+    """A single-use pooled tube (混采管), identified by its pre-printed barcode.
+
+    ``sample_count`` is kept by the same atomic UPDATE that admits a sample, and the database
+    refuses a count above ``capacity``: two phones filling one tube cannot overfill it.
+    """
+
+    __tablename__ = "tubes"
+    __table_args__ = (
+        CheckConstraint("capacity IN (1, 5, 10, 20)", name="capacity"),
+        CheckConstraint("sample_count >= 0 AND sample_count <= capacity", name="sample_count"),
+        CheckConstraint("status IN ('open', 'sealed', 'boxed', 'received', 'resulted')", name="status"),
+        Index("ix_tubes_round_site", "round_id", "site_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    capacity: Mapped[int]
+    sample_count: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(10), default=TubeStatus.OPEN.value)
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    client_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+
+    round: Mapped[Round] = relationship()
+    site: Mapped[Site] = relationship()
+
+
+class Sample(db.Model):
+    """One resident's swab in one tube. ``client_id`` (a UUID made by the phone) makes a
+    retried scan land exactly once; ``round_id`` and ``site_id`` are copied from the tube for
+    per-round look-ups and statistics without a join."""
+
+    __tablename__ = "samples"
+    __table_args__ = (
+        UniqueConstraint("tube_id", "resident_id", name="uq_samples_tube_resident"),
+        Index("ix_samples_round_resident", "round_id", "resident_id"),
+        Index("ix_samples_resident", "resident_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    tube_id: Mapped[int] = mapped_column(ForeignKey("tubes.id", ondelete="CASCADE"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    sampler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    client_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    supplementary: Mapped[bool] = mapped_column(Boolean, default=False)
+    sampled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    tube: Mapped[Tube] = relationship()
+    resident: Mapped[Resident] = relationship()

@@ -1,0 +1,135 @@
+"""Identity documents, names and phone numbers: normalising, validating and masking.
+
+Input is normalised before it is validated: NFKC turns the full-width digits and letters that
+Chinese input methods type into ASCII, spaces are dropped, letters upper-cased (a lower-case
+``x`` check digit becomes ``X``). The 18-digit resident identity card (GB 11643-1999) is checked
+by python-stdnum (ISO 7064 MOD 11-2 check digit, birth date).
+"""
+import re
+import unicodedata
+
+from flask_babel import lazy_gettext as _l
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
+
+from sampling.models import IdType
+
+ID_TYPES = tuple(t.value for t in IdType)
+ID_TYPE_LABELS = {
+    IdType.RESIDENT_ID_CARD.value: _l("Resident identity card"),
+    IdType.PASSPORT.value: _l("Passport"),
+    IdType.HK_MACAO_PERMIT.value: _l("Mainland travel permit for Hong Kong and Macao residents"),
+    IdType.TAIWAN_PERMIT.value: _l("Mainland travel permit for Taiwan residents"),
+    IdType.FOREIGN_PERMANENT_RESIDENT.value: _l("Foreigner's permanent residence ID card"),
+    IdType.OTHER.value: _l("Other document"),
+}
+_PATTERNS = {
+    IdType.PASSPORT.value: re.compile(r"[A-Z0-9]{5,17}"),
+    IdType.HK_MACAO_PERMIT.value: re.compile(r"[HM]\d{8}(\d{2})?"),
+    IdType.TAIWAN_PERMIT.value: re.compile(r"\d{8}(\d{2})?|[A-Z]\d{9}"),
+    IdType.FOREIGN_PERMANENT_RESIDENT.value: re.compile(r"[A-Z]{3}\d{12}|9\d{17}"),
+    IdType.OTHER.value: re.compile(r"[A-Z0-9\-]{4,32}"),
+}
+_PHONE = re.compile(r"1\d{10}")
+_NAME_DOTS = str.maketrans({"\u2022": "\u00b7", "\u30fb": "\u00b7", "\u2027": "\u00b7", "\u2219": "\u00b7"})
+
+
+class InvalidValue(ValueError):
+    """A value that failed validation; ``message`` is localized and user-facing."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def normalize_text(raw) -> str:
+    """NFKC (full-width → ASCII), trimmed."""
+    return unicodedata.normalize("NFKC", raw if isinstance(raw, str) else "").strip()
+
+
+def normalize_document(raw) -> str:
+    """The canonical form of a document number: NFKC, no spaces, upper case."""
+    return re.sub(r"\s+", "", normalize_text(raw)).upper()
+
+
+def validate_document(id_type: str, raw) -> str:
+    """The normalised document number, or InvalidValue saying what is wrong with it."""
+    number = normalize_document(raw)
+    if not number:
+        raise InvalidValue(_l("Enter the document number."))
+    if id_type == IdType.RESIDENT_ID_CARD.value:
+        try:
+            return ric.validate(number)
+        except InvalidChecksum:
+            raise InvalidValue(_l("The check digit does not match; please check the ID number.")) from None
+        except InvalidComponent:
+            raise InvalidValue(_l("The ID number contains an impossible birth date.")) from None
+        except (InvalidLength, InvalidFormat):
+            raise InvalidValue(_l("A resident ID number has 18 characters: 17 digits and a digit or X.")) from None
+    pattern = _PATTERNS.get(id_type)
+    if pattern is None:
+        raise InvalidValue(_l("Choose a document type."))
+    if not pattern.fullmatch(number):
+        raise InvalidValue(_l("This is not a valid number for the chosen document type."))
+    return number
+
+
+def validate_id_type(raw) -> str:
+    value = normalize_text(raw).lower()
+    if value not in ID_TYPES:
+        raise InvalidValue(_l("Choose a document type."))
+    return value
+
+
+def validate_phone(raw, required: bool = True) -> str | None:
+    """An 11-digit mainland mobile number (a +86 prefix and separators are dropped)."""
+    phone = re.sub(r"[\s\-()]", "", normalize_text(raw))
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    elif phone.startswith("0086"):
+        phone = phone[4:]
+    if not phone:
+        if required:
+            raise InvalidValue(_l("Enter a mobile number."))
+        return None
+    if not _PHONE.fullmatch(phone):
+        raise InvalidValue(_l("A mobile number has 11 digits and starts with 1."))
+    return phone
+
+
+def validate_name(raw) -> str:
+    """A person's name: trimmed, inner spaces collapsed, the middle dot of minority names unified."""
+    name = re.sub(r"\s+", " ", normalize_text(raw).translate(_NAME_DOTS))
+    if not name:
+        raise InvalidValue(_l("Enter the name."))
+    if len(name) > 50 or any(unicodedata.category(c).startswith(("C", "S")) for c in name):
+        raise InvalidValue(_l("The name is too long or contains characters that are not allowed."))
+    return name
+
+
+def mask_name(name: str) -> str:
+    """张三 → 张*, 张某三 → 张*三, 欧阳娜娜 → 欧**娜."""
+    if not name:
+        return ""
+    if len(name) <= 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_document(number: str) -> str:
+    """120101199001011234 → 120101********1234; short numbers keep two characters at each end."""
+    if not number:
+        return ""
+    if len(number) == 18:
+        return number[:6] + "*" * 8 + number[-4:]
+    if len(number) <= 4:
+        return "*" * len(number)
+    keep = 2 if len(number) < 10 else 3
+    return number[:keep] + "*" * (len(number) - 2 * keep) + number[-keep:]
+
+
+def mask_phone(phone: str | None) -> str:
+    """13812345678 → 138****5678."""
+    if not phone:
+        return ""
+    return phone[:3] + "****" + phone[-4:] if len(phone) >= 8 else "*" * len(phone)
