@@ -69,6 +69,8 @@ def import_list(user: User, stream, filename: str, community: Region, title: str
     cards, in the list's order. Rows without a community code column go to ``community``.
     A file that cannot be read is refused whole; bad rows are reported, the others kept."""
     require_role(user, residents.STAFF_ROLES)
+    if community.level != RegionLevel.COMMUNITY.value:
+        raise ValidationFailed(fields={"region_code": _l("Choose your community.")})
     residents.require_community(user, community)
     sheet = CodeSheet(title=(title or filename or "")[:200], created_by=user, card_count=0)
     db.session.add(sheet)

@@ -3,7 +3,8 @@ communities."""
 from sqlalchemy import select
 
 from sampling.extensions import db
-from sampling.models import Region, RegionLevel
+from sampling.models import Region, RegionLevel, Role
+from sampling.services.access import region_scope
 from sampling.services.regions import get_region
 
 
@@ -16,3 +17,13 @@ def children(parent_code: str | None = None) -> list[dict]:
     else:
         query = query.where(Region.level == RegionLevel.DISTRICT.value)
     return [{"code": code, "name": name, "level": level} for code, name, level in db.session.execute(query)]
+
+
+def for_staff(user) -> list[Region]:
+    """The communities a staff member may register residents in (see residents.require_community)."""
+    query = select(Region).where(Region.level == RegionLevel.COMMUNITY.value).order_by(Region.path)
+    if user.role == Role.SAMPLER.value:
+        query = query.where(Region.id.in_([site.community_id for site in user.sites]))
+    else:
+        query = query.where(region_scope(user, Region.path))
+    return list(db.session.scalars(query))
