@@ -29,7 +29,7 @@ def code_body(resident) -> dict:
 
 
 @bp.post("/residents")
-@limiter.limit(public_limit)
+@limiter.shared_limit(public_limit, scope="public")
 def register_resident():
     resident, created = residents.register(json_body())
     db.session.commit()
@@ -37,7 +37,7 @@ def register_resident():
 
 
 @bp.post("/residents/recover")
-@limiter.limit(public_limit)
+@limiter.shared_limit(public_limit, scope="public")
 def recover_code():
     data = json_body()
     resident = residents.recover(data.get("id_number"), data.get("name"), data.get("phone"))
@@ -50,7 +50,7 @@ def _png(token: str) -> bytes:
 
 
 @bp.get("/codes/<qr>.png")
-@limiter.limit(public_read_limit)
+@limiter.shared_limit(public_read_limit, scope="public-read")
 def code_png(qr):
     resident = residents.get_by_code(qr)
     response = Response(_png(codes.token_for(resident.id)), mimetype="image/png")
@@ -59,7 +59,7 @@ def code_png(qr):
 
 
 @bp.get("/regions")
-@limiter.limit(public_read_limit)
+@limiter.shared_limit(public_read_limit, scope="public-read")
 def list_regions():
     response = jsonify(regions=communities.children(request.args.get("parent")))
     response.headers["Cache-Control"] = "public, max-age=600"

@@ -50,13 +50,18 @@ def _apply_field_errors(form, exc: ValidationFailed) -> None:
             flash(str(message), "error")
 
 
+def _entry_form(user, **kwargs) -> EntryForm:
+    form = EntryForm(**kwargs)
+    form.id_type.choices = [(k, str(v)) for k, v in identity.ID_TYPE_LABELS.items()]
+    form.region_code.choices = _community_choices(user)
+    return form
+
+
 @bp.route("/staff/residents/new", methods=["GET", "POST"])
 @login_required
 def staff_resident_entry():
     user = _staff()
-    form = EntryForm()
-    form.id_type.choices = [(k, str(v)) for k, v in identity.ID_TYPE_LABELS.items()]
-    form.region_code.choices = _community_choices(user)
+    form = _entry_form(user)
     card, created = None, False
     if form.validate_on_submit():
         try:
@@ -65,6 +70,8 @@ def staff_resident_entry():
             db.session.commit()
             card = code_sheets.print_card(resident.id, resident.name, resident.id_number,
                                           resident.community.name if resident.community else None)
+            # a blank form for the next person, keeping the community
+            form = _entry_form(user, formdata=None, region_code=form.region_code.data)
         except ValidationFailed as exc:
             db.session.rollback()
             _apply_field_errors(form, exc)
