@@ -1,14 +1,15 @@
 """A real Chromium: a resident registers on the phone (one field rejected first), adds a family
 member, and the code page still shows both codes with no network; volunteers print codes."""
 import io
+import re
 
 import pytest
 import zxingcpp
 from PIL import Image
 
 from tests.conftest import PASSWORD
-from tests.test_code_sheets import ROWS, xlsx
-from tests.test_identity import LEAP, VALID
+from tests.test_code_sheets import ROWS, gb18030_csv, xlsx
+from tests.test_identity import LEAP, VALID, id_card
 
 pytestmark = pytest.mark.browser
 
@@ -118,4 +119,28 @@ def test_volunteer_prints_a_slip_and_a_sheet(page, demo_city, make_user, tmp_pat
     assert first.locator(".code-card-name").inner_text() == "王大爷"
     assert len(decode_screenshot(first.locator(".code-card-qr").screenshot())) == 1
     pdf = sheet.pdf(format="A4")  # the print layout renders
-    assert pdf.startswith(b"%PDF")
+    assert pdf.startswith(b"%PDF") and pdf_pages(pdf) == 1
+
+
+def pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+
+
+def test_a_sheet_prints_twelve_cards_per_a4_page(page, demo_city, make_user):
+    from sqlalchemy import select
+
+    from sampling.extensions import db
+    from sampling.models import Region
+    from sampling.services import code_sheets
+    user = make_user("admin", username="printer")
+    rows = [[f"居民{i}", "", id_card(f"120101198003{i + 1:02d}00{i % 10}"), "", ""] for i in range(13)]
+    community = db.session.scalar(select(Region).where(Region.code == "120101001001"))
+    sheet = code_sheets.import_list(user, gb18030_csv(rows), "l.csv", community).sheet
+    page.goto("/login")
+    page.fill("#username", user.username)
+    page.fill("#password", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url("**/")
+    page.goto(f"/staff/code-sheets/{sheet.id}")
+    assert page.locator(".code-card").count() == 13
+    assert pdf_pages(page.pdf(format="A4")) == 2

@@ -59,6 +59,9 @@
       });
       box.appendChild(node);
     }
+    const wanted = location.hash.slice(1);
+    const current = /^S1[A-Z2-7]{24}$/.test(wanted) ? box.querySelector(`[data-qr="${wanted}"]`) : null;
+    if (current) { current.classList.add("code-current"); current.scrollIntoView({block: "start"}); }
     const urls = [config.home].concat(list.map((c) => c.png));
     const ready = navigator.onLine ? keepForOffline(urls) : Promise.resolve();
     ready.then(() => { document.body.dataset.offline = "ready"; });
