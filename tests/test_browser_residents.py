@@ -144,3 +144,20 @@ def test_a_sheet_prints_twelve_cards_per_a4_page(page, demo_city, make_user):
     page.goto(f"/staff/code-sheets/{sheet.id}")
     assert page.locator(".code-card").count() == 13
     assert pdf_pages(page.pdf(format="A4")) == 2
+
+
+def test_registration_in_english_and_on_a_360px_phone(page, demo_city):
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto("/me/register?lang=en")
+    assert page.locator("h1").inner_text() == "Register for your personal code"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.fill("#name", "Anna Smith")
+    page.select_option("#id_type", "passport")
+    page.fill("#id_number", "e1234567")
+    page.fill("#phone", "2381234567")
+    page.click("button[type=submit]")
+    page.locator("#phone-error").wait_for(state="visible")
+    assert page.locator("#phone-error").inner_text() == "A mobile number has 11 digits and starts with 1."
+    assert page.locator("#region_code-error").inner_text() == "Choose your community."
+    assert page.locator("#id_number-error").is_hidden()
+    assert page.locator("button[type=submit]").bounding_box()["height"] >= 44
