@@ -141,6 +141,8 @@ def test_names_are_trimmed_and_minority_dots_unified(app):
     assert identity.validate_name("买买提•艾力") == "买买提·艾力"
     assert identity.validate_name("John   Smith") == "John Smith"
     assert identity.validate_name("ＡＢＣ") == "ABC"
+    assert identity.validate_name("张　三") == "张三"  # an ideographic space typed between characters
+    assert identity.validate_name("买买提 · 艾力") == "买买提·艾力"
 
 
 @pytest.mark.parametrize("raw", ["", "   ", None, "张" * 51, "张三\x00", "张三😀"])

@@ -60,6 +60,8 @@ def test_upload_report_and_one_print_sheet_for_the_whole_list(client, demo_city,
     assert "幸福养老院" in sheet_html and sheet_html.count('class="code-card"') == 4
     assert "王大爷" in sheet_html and VALID not in sheet_html and "@page" not in sheet_html  # CSS file
     assert len(cards_in(sheet_html)) == 4
+    again = client.get("/staff/code-sheets/new").get_data(as_text=True)
+    assert 'id="recent-sheets"' in again and sheet_url in again and "幸福养老院" in again
 
 
 def test_upload_errors_stay_on_the_page(client, demo_city, make_user):

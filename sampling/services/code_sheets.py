@@ -182,6 +182,14 @@ def get_sheet(user: User, sheet_id: int) -> CodeSheet:
     return sheet
 
 
+def recent_sheets(user: User, limit: int = 10) -> list[CodeSheet]:
+    """The latest sheets the user may print (their own; every sheet for admins)."""
+    query = select(CodeSheet).order_by(CodeSheet.id.desc()).limit(limit)
+    if user.role != Role.ADMIN.value:
+        query = query.where(CodeSheet.created_by_id == user.id)
+    return list(db.session.scalars(query))
+
+
 def png_data_uri(token: str) -> str:
     """The code as an inline PNG for a printed card."""
     return "data:image/png;base64," + base64.b64encode(codes.render_png(token, box_size=CARD_BOX_SIZE)).decode()

@@ -40,6 +40,7 @@ _PATTERNS = {
     IdType.OTHER.value: re.compile(r"[A-Z0-9\-]{4,32}"),
 }
 _PHONE = re.compile(r"1\d{10}")
+_CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff\u00b7]) | (?=[\u3400-\u9fff\u00b7])")
 _NAME_DOTS = str.maketrans({"\u2022": "\u00b7", "\u30fb": "\u00b7", "\u2027": "\u00b7", "\u2219": "\u00b7"})
 
 
@@ -120,8 +121,10 @@ def validate_phone(raw, required: bool = True) -> str | None:
 
 
 def validate_name(raw) -> str:
-    """A person's name: trimmed, inner spaces collapsed, the middle dot of minority names unified."""
+    """A person's name: trimmed, inner spaces collapsed (and dropped next to Chinese characters:
+    "张 三" is 张三), the middle dot of minority names unified."""
     name = re.sub(r"\s+", " ", normalize_text(raw).translate(_NAME_DOTS))
+    name = _CJK_SPACE.sub("", name)
     if not name:
         raise InvalidValue(_l("Enter the name."))
     if len(name) > 50 or any(unicodedata.category(c).startswith(("C", "S")) for c in name):

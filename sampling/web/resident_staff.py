@@ -102,7 +102,8 @@ def staff_code_sheet_upload():
                 flash(str(exc.message), "error")
             else:
                 flash(_("%(n)s cards are ready to print.", n=report.accepted), "success")
-    return render_template("staff/code_sheet_upload.html", form=form, report=report)
+    return render_template("staff/code_sheet_upload.html", form=form, report=report,
+                           recent=code_sheets.recent_sheets(user))
 
 
 @bp.get("/staff/code-sheets/<int:sheet_id>")
