@@ -46,6 +46,7 @@ class Config:
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "30 per minute;300 per hour")
+        self.RATELIMIT_PUBLIC_READ = os.environ.get("RATELIMIT_PUBLIC_READ", "600 per minute")
         self.RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "20 per minute")
         self.PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
         self.SESSION_COOKIE_HTTPONLY = True

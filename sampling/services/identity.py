@@ -5,6 +5,7 @@ Chinese input methods type into ASCII, spaces are dropped, letters upper-cased (
 ``x`` check digit becomes ``X``). The 18-digit resident identity card (GB 11643-1999) is checked
 by python-stdnum (ISO 7064 MOD 11-2 check digit, birth date).
 """
+import datetime
 import re
 import unicodedata
 
@@ -23,6 +24,14 @@ ID_TYPE_LABELS = {
     IdType.FOREIGN_PERMANENT_RESIDENT.value: _l("Foreigner's permanent residence ID card"),
     IdType.OTHER.value: _l("Other document"),
 }
+# What people and spreadsheets write in a 证件类型 column.
+ID_TYPE_ALIASES = {
+    "居民身份证": "resident_id_card", "身份证": "resident_id_card", "二代身份证": "resident_id_card",
+    "护照": "passport", "港澳居民来往内地通行证": "hk_macao_permit", "港澳通行证": "hk_macao_permit",
+    "回乡证": "hk_macao_permit", "台湾居民来往大陆通行证": "taiwan_permit", "台胞证": "taiwan_permit",
+    "外国人永久居留身份证": "foreign_permanent_resident", "外国人永久居留证": "foreign_permanent_resident",
+    "其他": "other", "其它": "other",
+}
 _PATTERNS = {
     IdType.PASSPORT.value: re.compile(r"[A-Z0-9]{5,17}"),
     IdType.HK_MACAO_PERMIT.value: re.compile(r"[HM]\d{8}(\d{2})?"),
@@ -31,6 +40,7 @@ _PATTERNS = {
     IdType.OTHER.value: re.compile(r"[A-Z0-9\-]{4,32}"),
 }
 _PHONE = re.compile(r"1\d{10}")
+_CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff\u00b7]) | (?=[\u3400-\u9fff\u00b7])")
 _NAME_DOTS = str.maketrans({"\u2022": "\u00b7", "\u30fb": "\u00b7", "\u2027": "\u00b7", "\u2219": "\u00b7"})
 
 
@@ -58,14 +68,7 @@ def validate_document(id_type: str, raw) -> str:
     if not number:
         raise InvalidValue(_l("Enter the document number."))
     if id_type == IdType.RESIDENT_ID_CARD.value:
-        try:
-            return ric.validate(number)
-        except InvalidChecksum:
-            raise InvalidValue(_l("The check digit does not match; please check the ID number.")) from None
-        except InvalidComponent:
-            raise InvalidValue(_l("The ID number contains an impossible birth date.")) from None
-        except (InvalidLength, InvalidFormat):
-            raise InvalidValue(_l("A resident ID number has 18 characters: 17 digits and a digit or X.")) from None
+        return _validate_resident_id_card(number)
     pattern = _PATTERNS.get(id_type)
     if pattern is None:
         raise InvalidValue(_l("Choose a document type."))
@@ -74,8 +77,28 @@ def validate_document(id_type: str, raw) -> str:
     return number
 
 
+def _validate_resident_id_card(number: str) -> str:
+    try:
+        number = ric.validate(number)
+    except InvalidChecksum:
+        raise InvalidValue(_l("The check digit does not match; please check the ID number.")) from None
+    except (InvalidLength, InvalidFormat):
+        raise InvalidValue(_l("A resident ID number has 18 characters: 17 digits and a digit or X.")) from None
+    except InvalidComponent:
+        try:
+            ric.get_birth_date(number)
+        except InvalidComponent:
+            raise InvalidValue(_l("The ID number contains an impossible birth date.")) from None
+        raise InvalidValue(_l("The first six digits of the ID number are not a known region code.")) from None
+    if ric.get_birth_date(number) > datetime.date.today():
+        raise InvalidValue(_l("The ID number contains an impossible birth date.")) from None
+    return number
+
+
 def validate_id_type(raw) -> str:
+    """One of ID_TYPES; the Chinese names of the documents are accepted too."""
     value = normalize_text(raw).lower()
+    value = ID_TYPE_ALIASES.get(value, value)
     if value not in ID_TYPES:
         raise InvalidValue(_l("Choose a document type."))
     return value
@@ -98,8 +121,10 @@ def validate_phone(raw, required: bool = True) -> str | None:
 
 
 def validate_name(raw) -> str:
-    """A person's name: trimmed, inner spaces collapsed, the middle dot of minority names unified."""
+    """A person's name: trimmed, inner spaces collapsed (and dropped next to Chinese characters:
+    "张 三" is 张三), the middle dot of minority names unified."""
     name = re.sub(r"\s+", " ", normalize_text(raw).translate(_NAME_DOTS))
+    name = _CJK_SPACE.sub("", name)
     if not name:
         raise InvalidValue(_l("Enter the name."))
     if len(name) > 50 or any(unicodedata.category(c).startswith(("C", "S")) for c in name):

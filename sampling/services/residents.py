@@ -3,13 +3,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from sampling.errors import Conflict, NotFound, ValidationFailed
+from sampling.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sampling.extensions import db
-from sampling.models import Region, RegionLevel, Resident, ResidentSource
+from sampling.models import Region, RegionLevel, Resident, ResidentSource, Role, User
 from sampling.services import codes, identity
+from sampling.services.access import require_region, require_role
 from sampling.services.identity import InvalidValue
 
 MAX_ADDRESS = 200
+# Who may type ID card details and print codes (volunteers get sampler or coordinator accounts).
+STAFF_ROLES = (Role.ADMIN.value, Role.COORDINATOR.value, Role.SAMPLER.value)
 
 
 def clean_registration(data: dict, *, phone_required: bool = True,
@@ -113,3 +116,29 @@ def masked(resident: Resident) -> dict:
     """What may be shown to staff at a site: masked name and document number."""
     return {"name_masked": identity.mask_name(resident.name),
             "id_masked": identity.mask_document(resident.id_number)}
+
+
+def card(resident: Resident) -> dict:
+    """What a resident's code page and code card show: the code, masked name and document, community."""
+    return {"resident_id": resident.id, "qr": codes.token_for(resident.id), **masked(resident),
+            "community": resident.community.name if resident.community else None}
+
+
+def require_community(user: User, community: Region) -> None:
+    """Staff create residents only in communities they work for: admins anywhere, coordinators
+    in their region, samplers in the communities of their sites."""
+    if user.role == Role.SAMPLER.value:
+        if not any(site.community_id == community.id for site in user.sites):
+            raise Forbidden(_l("You can only register residents of the communities of your sites."),
+                            code="forbidden_region")
+        return
+    require_region(user, community)
+
+
+def register_by_staff(user: User, data: dict) -> tuple[Resident, bool]:
+    """A volunteer types a person's ID card details (录入身份证信息): the phone is optional, the
+    community required and within the volunteer's scope. Flushes; the caller commits."""
+    require_role(user, STAFF_ROLES)
+    cleaned = clean_registration(data, phone_required=False)
+    require_community(user, cleaned["community"])
+    return register(data, ResidentSource.STAFF.value, phone_required=False)

@@ -10,6 +10,12 @@ STAFF_ITEMS: list[tuple[str, object, tuple[str, ...]]] = []
 # (endpoint, label)
 PUBLIC_ITEMS: list[tuple[str, object]] = []
 
+# Residents (issue 3): their own pages, and code printing by staff and volunteers.
+PUBLIC_ITEMS += [("web.my_codes", _l("My codes")), ("web.register", _l("Register for your personal code")),
+                 ("web.recover", _l("Recover a lost code"))]
+STAFF_ITEMS += [("web.staff_resident_entry", _l("Codes from ID card details"), ("admin", "coordinator", "sampler")),
+                ("web.staff_code_sheet_upload", _l("Print codes for a list"), ("admin", "coordinator", "sampler"))]
+
 
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))

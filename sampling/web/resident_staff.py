@@ -1,0 +1,114 @@
+"""Staff pages for people without phones (录入身份证信息生成二维码): type ID card details and
+print a code slip; upload a list and print a whole sheet of code cards in one action."""
+from flask import flash, render_template, request, stream_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import SelectField, StringField
+
+from sampling.errors import DomainError, ValidationFailed
+from sampling.extensions import db
+from sampling.services import code_sheets, communities, identity, regions, residents
+from sampling.services.access import require_role
+from sampling.web import bp
+
+
+class EntryForm(FlaskForm):
+    """ID card details typed by a volunteer; the service validates them (same rules as residents)."""
+
+    name = StringField(_l("Name"))
+    id_type = SelectField(_l("Document type"), choices=[])
+    id_number = StringField(_l("Document number"))
+    phone = StringField(_l("Mobile phone (optional)"))
+    region_code = SelectField(_l("Community"), choices=[], validate_choice=False)
+    address = StringField(_l("Address (building, unit, room)"))
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("List (CSV or Excel)"))
+    region_code = SelectField(_l("Community"), choices=[], validate_choice=False)
+    title = StringField(_l("Title of the sheet (e.g. the nursing home)"))
+
+
+def _staff():
+    require_role(current_user, residents.STAFF_ROLES)
+    return current_user._get_current_object()
+
+
+def _community_choices(user):
+    return [(c.code, f"{c.name} ({c.code})") for c in communities.for_staff(user)]
+
+
+def _apply_field_errors(form, exc: ValidationFailed) -> None:
+    for name, message in exc.fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [str(message)]
+        else:
+            flash(str(message), "error")
+
+
+def _entry_form(user, **kwargs) -> EntryForm:
+    form = EntryForm(**kwargs)
+    form.id_type.choices = [(k, str(v)) for k, v in identity.ID_TYPE_LABELS.items()]
+    form.region_code.choices = _community_choices(user)
+    return form
+
+
+@bp.route("/staff/residents/new", methods=["GET", "POST"])
+@login_required
+def staff_resident_entry():
+    user = _staff()
+    form = _entry_form(user)
+    card, created = None, False
+    if form.validate_on_submit():
+        try:
+            resident, created = residents.register_by_staff(user, {f.name: f.data for f in form
+                                                                   if f.name != "csrf_token"})
+            db.session.commit()
+            card = code_sheets.print_card(resident.id, resident.name, resident.id_number,
+                                          resident.community.name if resident.community else None)
+            # a blank form for the next person, keeping the community
+            form = _entry_form(user, formdata=None, region_code=form.region_code.data)
+        except ValidationFailed as exc:
+            db.session.rollback()
+            _apply_field_errors(form, exc)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+    return render_template("staff/resident_entry.html", form=form, card=card, created=created)
+
+
+@bp.route("/staff/code-sheets/new", methods=["GET", "POST"])
+@login_required
+def staff_code_sheet_upload():
+    user = _staff()
+    form = UploadForm()
+    form.region_code.choices = _community_choices(user)
+    report = None
+    if form.validate_on_submit():
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            form.file.errors = [_("Choose a CSV or Excel file to upload.")]
+        else:
+            try:
+                report = code_sheets.import_list(user, upload.stream, upload.filename,
+                                                 regions.get_region(form.region_code.data), form.title.data)
+            except ValidationFailed as exc:
+                _apply_field_errors(form, exc)
+            except DomainError as exc:  # unreadable file, missing columns, not your community
+                flash(str(exc.message), "error")
+            else:
+                flash(_("%(n)s cards are ready to print.", n=report.accepted), "success")
+    return render_template("staff/code_sheet_upload.html", form=form, report=report,
+                           recent=code_sheets.recent_sheets(user))
+
+
+@bp.get("/staff/code-sheets/<int:sheet_id>")
+@login_required
+def code_sheet(sheet_id):
+    """The print-ready sheet: every card of the list on A4 pages, streamed as it renders."""
+    sheet = code_sheets.get_sheet(_staff(), sheet_id)
+    return stream_template("staff/code_sheet.html", sheet=sheet, cards=code_sheets.sheet_cards(sheet))

@@ -1,0 +1,156 @@
+"""The residents' API end to end: register, repeat, conflict, field errors, recover, the code
+image (decoded with zxing-cpp), the community picker, rate limits and the staff endpoints."""
+import io
+
+import pytest
+
+from sampling.extensions import db
+from tests.test_code_sheets import ROWS, gb18030_csv
+from tests.test_codes import decode_png
+from tests.test_identity import LEAP, VALID
+
+REGISTRATION = {"name": "张某三", "id_type": "resident_id_card", "id_number": VALID.lower()[:-1] + VALID[-1],
+                "phone": "13812345678", "region_code": "120101001001", "address": "3号楼2单元301"}
+
+
+def test_register_then_fetch_the_code_image(client, demo_city):
+    response = client.post("/api/v1/residents", json=REGISTRATION)
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["qr_png_url"] == f"/api/v1/codes/{body['qr']}.png"
+    assert body["name_masked"] == "张*三" and body["id_masked"] == VALID[:6] + "********" + VALID[-4:]
+    assert body["community"] == "新华里社区"
+    image = client.get(body["qr_png_url"])
+    assert image.status_code == 200 and image.mimetype == "image/png"
+    assert "immutable" in image.headers["Cache-Control"]
+    assert decode_png(image.data) == [body["qr"]]
+
+
+def test_repeat_registration_returns_the_same_code(client, demo_city):
+    first = client.post("/api/v1/residents", json=REGISTRATION).get_json()
+    full_width = {**REGISTRATION, "id_number": "".join(chr(ord(c) + 0xFEE0) for c in VALID)}
+    again = client.post("/api/v1/residents", json=full_width)
+    assert again.status_code == 200 and again.get_json() == first
+
+
+def test_same_number_under_another_name_is_409(client, demo_city):
+    client.post("/api/v1/residents", json=REGISTRATION)
+    response = client.post("/api/v1/residents", json={**REGISTRATION, "name": "李四"},
+                           headers={"Accept-Language": "en"})
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "name_mismatch" and "another name" in error["message"]
+
+
+def test_field_errors_are_422_localized(client, demo_city):
+    bad = {**REGISTRATION, "id_number": VALID[:-1] + ("1" if VALID[-1] == "0" else "0"), "phone": "12345"}
+    response = client.post("/api/v1/residents", json=bad)
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "validation" and set(error["fields"]) == {"id_number", "phone"}
+    assert error["fields"]["id_number"] == "身份证号码校验位不符，请核对。"
+    english = client.post("/api/v1/residents", json=bad, headers={"Accept-Language": "en"}).get_json()
+    assert english["error"]["fields"]["phone"] == "A mobile number has 11 digits and starts with 1."
+
+
+@pytest.mark.parametrize("payload", [{}, {"name": 5, "id_type": None, "id_number": [], "phone": {}}])
+def test_empty_or_wrongly_typed_fields_are_422_not_500(client, demo_city, payload):
+    response = client.post("/api/v1/residents", json=payload)
+    assert response.status_code == 422
+    assert {"name", "id_type", "phone", "region_code"} <= set(response.get_json()["error"]["fields"])
+
+
+def test_non_json_is_400(client):
+    response = client.post("/api/v1/residents", data="name=x", content_type="text/plain")
+    assert response.status_code == 400
+
+
+def test_recover_returns_the_code_or_a_vague_404(client, demo_city):
+    body = client.post("/api/v1/residents", json=REGISTRATION).get_json()
+    response = client.post("/api/v1/residents/recover",
+                           json={"id_number": VALID, "name": "张某三", "phone": "138 1234 5678"})
+    assert response.status_code == 200 and response.get_json() == body
+    wrong = client.post("/api/v1/residents/recover",
+                        json={"id_number": VALID, "name": "张某三", "phone": "13900000000"})
+    assert wrong.status_code == 404 and wrong.get_json()["error"]["code"] == "no_match"
+
+
+@pytest.mark.parametrize("qr", ["S1" + "A" * 24, "nonsense", "S1AAAAAAAB" + "A" * 16])
+def test_forged_code_image_is_refused(client, demo_city, qr):
+    response = client.get(f"/api/v1/codes/{qr}.png")
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "invalid_code"
+
+
+def test_altered_code_image_url_is_refused(client, demo_city):
+    qr = client.post("/api/v1/residents", json=REGISTRATION).get_json()["qr"]
+    altered = qr[:-1] + ("A" if qr[-1] != "A" else "B")
+    assert client.get(f"/api/v1/codes/{altered}.png").status_code == 422
+
+
+def test_community_picker(client, demo_city):
+    districts = client.get("/api/v1/regions").get_json()["regions"]
+    assert [d["code"] for d in districts] == ["120101", "120102", "120103"]
+    assert districts[0] == {"code": "120101", "name": "和平区", "level": "district"}
+    streets = client.get("/api/v1/regions?parent=120101").get_json()["regions"]
+    assert [s["code"] for s in streets] == ["120101001", "120101002"]
+    communities = client.get("/api/v1/regions?parent=120101001").get_json()["regions"]
+    assert {c["level"] for c in communities} == {"community"}
+    assert client.get("/api/v1/regions?parent=999").status_code == 404
+
+
+def test_public_endpoints_are_rate_limited(make_app, demo_city):
+    from tests.contract import ContractClient
+    server = make_app(RATELIMIT_ENABLED=True, RATELIMIT_PUBLIC="2 per minute", RATELIMIT_PUBLIC_READ="3 per minute",
+                      RATELIMIT_STORAGE_URI="memory://")
+    server.test_client_class = ContractClient
+    client = server.test_client()
+    statuses = [client.post("/api/v1/residents", json={}).status_code for _ in range(3)]
+    assert statuses == [422, 422, 429]
+    limited = client.post("/api/v1/residents/recover", json={})
+    assert limited.status_code == 429 and limited.get_json()["error"]["code"] == "rate_limited"
+    reads = [client.get("/api/v1/regions").status_code for _ in range(4)]
+    assert reads == [200, 200, 200, 429]
+
+
+def test_rate_limits_can_be_switched_off(make_app, demo_city):
+    client = make_app(RATELIMIT_ENABLED=False, RATELIMIT_PUBLIC="1 per minute").test_client()
+    assert [client.post("/api/v1/residents", json={}).status_code for _ in range(3)] == [422] * 3
+
+
+def test_staff_entry_by_a_volunteer(client, demo_city, make_user, token_for):
+    headers = token_for(make_user("sampler", sites=("S-HP-001",)))
+    data = {"name": "王大爷", "id_type": "居民身份证", "id_number": LEAP, "region_code": "120101001001"}
+    created = client.post("/api/v1/staff/residents", json=data, headers=headers)
+    assert created.status_code == 201
+    assert client.post("/api/v1/staff/residents", json=data, headers=headers).status_code == 200
+    outside = client.post("/api/v1/staff/residents", json={**data, "region_code": "120102001001"}, headers=headers)
+    assert outside.status_code == 403
+    assert client.post("/api/v1/staff/residents", json=data).status_code == 401
+    lab = token_for(make_user("lab"))
+    assert client.post("/api/v1/staff/residents", json=data, headers=lab).status_code == 403
+    missing = client.post("/api/v1/staff/residents", json={**data, "region_code": ""}, headers=headers)
+    assert missing.status_code == 422 and set(missing.get_json()["error"]["fields"]) == {"region_code"}
+
+
+def test_staff_list_upload(client, demo_city, make_user, token_for):
+    headers = token_for(make_user("coordinator", region="120101"))
+    response = client.post("/api/v1/staff/code-sheets", headers=headers, data={
+        "file": (gb18030_csv(ROWS), "养老院.csv"), "region_code": "120101001001", "title": "养老院"})
+    assert response.status_code == 201
+    body = response.get_json()
+    assert (body["created"], body["existing"], body["rejected"]) == (3, 1, 4)
+    assert body["sheet_url"] == f"/staff/code-sheets/{body['sheet_id']}"
+    no_file = client.post("/api/v1/staff/code-sheets", headers=headers, data={"region_code": "120101001001"})
+    assert no_file.status_code == 400
+    bad_file = client.post("/api/v1/staff/code-sheets", headers=headers, data={
+        "file": (io.BytesIO(b"a,b\n1,2\n"), "x.csv"), "region_code": "120101001001"})
+    assert bad_file.status_code == 400 and bad_file.get_json()["error"]["code"] == "missing_columns"
+    street = client.post("/api/v1/staff/code-sheets", headers=headers, data={
+        "file": (gb18030_csv(ROWS), "x.csv"), "region_code": "120101001"})
+    assert street.status_code == 422
+    unknown = client.post("/api/v1/staff/code-sheets", headers=headers, data={
+        "file": (gb18030_csv(ROWS), "x.csv"), "region_code": "999"})
+    assert unknown.status_code == 404
+    no_region = client.post("/api/v1/staff/code-sheets", headers=headers, data={"file": (gb18030_csv(ROWS), "x.csv")})
+    assert no_region.status_code == 422
+    db.session.rollback()
