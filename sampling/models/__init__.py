@@ -1,4 +1,5 @@
 """The data model. Every table is created and changed only through migrations."""
+from sampling.models.lab import RESULTS, Box, BoxStatus, TubeAction, TubeEvent
 from sampling.models.regions import Region, RegionLevel, Site
 from sampling.models.residents import IdType, Resident, ResidentSource
 from sampling.models.rounds import Round, RoundStatus
@@ -6,6 +7,7 @@ from sampling.models.sampling import Sample, Tube, TubeStatus
 from sampling.models.users import ApiToken, Role, User, user_sites
 
 __all__ = [
-    "ApiToken", "IdType", "Region", "RegionLevel", "Resident", "ResidentSource", "Role", "Round", "RoundStatus",
-    "Sample", "Site", "Tube", "TubeStatus", "User", "user_sites",
+    "ApiToken", "Box", "BoxStatus", "IdType", "RESULTS", "Region", "RegionLevel", "Resident", "ResidentSource",
+    "Role", "Round", "RoundStatus", "Sample", "Site", "Tube", "TubeAction", "TubeEvent", "TubeStatus", "User",
+    "user_sites",
 ]
