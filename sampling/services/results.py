@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, insert, literal, select, update
+from sqlalchemy import insert, select, update
 
 from sampling.errors import BadRequest
 from sampling.extensions import db
 from sampling.models import RESULTS, Role, Sample, Tube, TubeAction, TubeEvent, TubeStatus, User
-from sampling.models.base import UTCDateTime, utcnow
+from sampling.models.base import utcnow
 from sampling.services import identity
 from sampling.services.access import require_role
 from sampling.services.boxes import CODE, TUBE_STATUS_LABELS
@@ -219,20 +219,24 @@ def _classify_resulted(row, tube_id, result, correct, report, corrections) -> No
 
 
 def _write(group, now, conditions, values) -> set[int]:
-    """One conditional UPDATE for the group; the ids it changed."""
-    ids = [tid for tid, _row in group]
-    results = case({tid: literal(row.result) for tid, row in group}, value=Tube.id)
-    times = case({tid: literal(row.tested_at or now, UTCDateTime()) for tid, row in group}, value=Tube.id)
-    stmt = (update(Tube).where(Tube.id.in_(ids), *conditions)
-            .values(result=results, resulted_at=times, **values).returning(Tube.id)
-            .execution_options(synchronize_session=False))
-    return set(db.session.scalars(stmt))
+    """Conditional UPDATEs for the group, one per (result, time) — usually one per result, as
+    rows without a test time share the batch's time; the ids they changed."""
+    batches: dict[tuple, list[int]] = {}
+    for tid, row in group:
+        batches.setdefault((row.result, row.tested_at or now), []).append(tid)
+    done: set[int] = set()
+    for (result, at), ids in batches.items():
+        stmt = (update(Tube).where(Tube.id.in_(ids), *conditions)
+                .values(result=result, resulted_at=at, **values).returning(Tube.id)
+                .execution_options(synchronize_session=False))
+        done.update(db.session.scalars(stmt))
+    return done
 
 
 def _log(user, entries, action, now, report) -> None:
     if not entries:
         return
-    db.session.execute(insert(TubeEvent), [
+    db.session.execute(insert(TubeEvent.__table__), [
         {"tube_id": tid, "action": action.value, "user_id": user.id, "at": now, "result": row.result,
          "previous_result": previous} for tid, row, previous in entries])
     report.flagged_ids.extend(tid for tid, row, _p in entries if row.result in FLAGGED)
