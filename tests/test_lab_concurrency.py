@@ -114,3 +114,35 @@ def test_one_result_per_tube_under_racing_uploads(crew):
             assert (report["unchanged"] == 1) if "unchanged" in expected else (
                 report["rejected"][0]["code"] == "result_conflict")
     assert db.session.scalar(select(func.count()).select_from(TubeEvent).where(TubeEvent.action == "resulted")) == 1
+
+
+def test_crossing_uploads_deadlock_into_a_clear_409_not_a_500(crew, monkeypatch):
+    server, sampler_id, lab_id = crew
+    for code in ("CROSS-0001", "CROSS-0002"):
+        sealed_tube(code, "S-HP-001", [resident(int(code[-1]))])
+    db.session.commit()
+    sampler = db.session.get(User, sampler_id)
+    boxes.create_box(sampler, "CROSS-BOX")
+    for code in ("CROSS-0001", "CROSS-0002"):
+        boxes.add_tube(sampler, "CROSS-BOX", code)
+    boxes.hand_over(sampler, "CROSS-BOX")
+    boxes.receive(db.session.get(User, lab_id), "CROSS-BOX")
+    monkeypatch.setattr(results, "CHUNK", 1)
+    both_hold_one, original = threading.Barrier(2), results._apply_chunk
+    calls = threading.local()
+
+    def apply_then_wait(*args):
+        original(*args)
+        if not getattr(calls, "done", False):
+            calls.done = True
+            both_hold_one.wait(10)  # each upload now holds one tube the other wants next
+
+    monkeypatch.setattr(results, "_apply_chunk", apply_then_wait)
+    orders = (["CROSS-0001", "CROSS-0002"], ["CROSS-0002", "CROSS-0001"])
+
+    def upload(i):
+        rows = [results.make_row(None, code, "negative") for code in orders[i]]
+        return results.post_results(db.session.get(User, lab_id), rows)["updated"]
+
+    outcomes = race(server, upload, 2)
+    assert sorted(outcomes, key=str) == [2, "concurrent_upload"]

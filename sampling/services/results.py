@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import OperationalError
 
-from sampling.errors import BadRequest
+from sampling.errors import BadRequest, Conflict
 from sampling.extensions import db
 from sampling.models import RESULTS, Role, Sample, Tube, TubeAction, TubeEvent, TubeStatus, User
 from sampling.models.base import utcnow
@@ -151,6 +152,12 @@ def post_results(user: User, rows: Iterable[Row], correct: bool = False) -> dict
         if chunk:
             _apply_chunk(user, chunk, correct, now, report)
         db.session.commit()
+    except OperationalError as exc:
+        db.session.rollback()
+        if getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):  # deadlock with another upload
+            raise Conflict(_l("Another upload is writing the same tubes; send this batch again."),
+                           code="concurrent_upload") from exc
+        raise
     except Exception:
         db.session.rollback()
         raise
@@ -160,8 +167,9 @@ def post_results(user: User, rows: Iterable[Row], correct: bool = False) -> dict
 
 
 def _current(codes) -> dict[str, tuple]:
+    """The tubes' state, their rows locked in id order (PostgreSQL) until the batch commits."""
     rows = db.session.execute(select(Tube.code, Tube.id, Tube.status, Tube.result, Tube.received_at)
-                              .where(Tube.code.in_(codes)))
+                              .where(Tube.code.in_(codes)).order_by(Tube.id).with_for_update())
     return {code: (tid, status, result, received) for code, tid, status, result, received in rows}
 
 
@@ -254,6 +262,11 @@ MESSAGES = {
     "retest_positive": _l("Your individual retest is positive. Please stay where you are; "
                           "your community will contact you."),
 }
+
+
+def resident_result_for_sample(sample: Sample) -> dict:
+    """What the resident is told about one sample (see results_for_samples)."""
+    return results_for_samples([sample.id])[sample.id]
 
 
 def results_for_samples(sample_ids: Iterable[int]) -> dict[int, dict]:
