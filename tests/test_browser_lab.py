@@ -105,3 +105,29 @@ def test_coordinator_is_told_of_a_new_positive_without_reloading(page, server, d
     page.click("#print-view")
     page.wait_for_selector(".pool-print")
     assert page.locator(".pool-print tbody tr").count() == 10
+
+
+def test_lab_uploads_a_days_file_and_reads_the_report(page, demo_city, make_user, tmp_path):
+    sampler, lab = make_user("sampler", sites=("S-HP-001",)), make_user("lab", username="sun_lab")
+    for n in range(3):
+        sealed_tube(f"FILE-{n:04d}", "S-HP-001", [resident(10 * n + i) for i in range(10)])
+    db.session.commit()
+    boxes.create_box(sampler, "FILE-BOX")
+    for n in range(3):
+        boxes.add_tube(sampler, "FILE-BOX", f"FILE-{n:04d}")
+    boxes.hand_over(sampler, "FILE-BOX")
+    boxes.receive(lab, "FILE-BOX")
+    upload = tmp_path / "检测结果.csv"
+    upload.write_bytes("管码,结果,检测时间\r\nFILE-0000,阴性,\r\nFILE-0001,阳性,\r\nFILE-0002,无效,\r\n"
+                       "FILE-9999,阴性,\r\nFILE-0000,阳性,\r\n".encode("gb18030"))
+
+    log_in(page, "sun_lab")
+    page.click("text=上传结果文件")
+    page.set_input_files("#file", str(upload))
+    page.click("main button[type=submit]")
+    page.wait_for_selector("#report")
+    assert page.locator("#count-updated").inner_text() == "3"
+    assert page.locator("#report-positives li").count() == 2
+    assert "FILE-9999" in page.locator("#report-unknown").inner_text()
+    refused = page.locator("#report-rejected tbody tr")
+    assert refused.count() == 1 and refused.first.locator("td").first.inner_text() == "6"
