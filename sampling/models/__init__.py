@@ -1,5 +1,6 @@
 """The data model. Every table is created and changed only through migrations."""
 from sampling.models.code_sheets import CodeSheet, CodeSheetCard
+from sampling.models.lab import RESULTS, Box, BoxStatus, TubeAction, TubeEvent
 from sampling.models.regions import Region, RegionLevel, Site
 from sampling.models.residents import IdType, Resident, ResidentSource
 from sampling.models.rounds import Round, RoundStatus
@@ -7,7 +8,7 @@ from sampling.models.sampling import Sample, Tube, TubeStatus
 from sampling.models.users import ApiToken, Role, User, user_sites
 
 __all__ = [
-    "CodeSheet", "CodeSheetCard",
-    "ApiToken", "IdType", "Region", "RegionLevel", "Resident", "ResidentSource", "Role", "Round", "RoundStatus",
-    "Sample", "Site", "Tube", "TubeStatus", "User", "user_sites",
+    "ApiToken", "Box", "BoxStatus", "CodeSheet", "CodeSheetCard", "IdType", "Region", "RegionLevel",
+    "Resident", "ResidentSource", "RESULTS", "Role", "Round", "RoundStatus", "Sample", "Site", "Tube",
+    "TubeAction", "TubeEvent", "TubeStatus", "User", "user_sites",
 ]

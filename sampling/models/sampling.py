@@ -2,7 +2,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sampling.extensions import db
@@ -33,6 +33,14 @@ class Tube(db.Model):
         CheckConstraint("sample_count >= 0 AND sample_count <= capacity", name="sample_count"),
         CheckConstraint("status IN ('open', 'sealed', 'boxed', 'received', 'resulted')", name="status"),
         Index("ix_tubes_round_site", "round_id", "site_id"),
+        CheckConstraint("result IN ('negative', 'positive', 'invalid')", name="result"),
+        # the lab's new positive and invalid pools, for the coordinators' notice
+        Index("ix_tubes_flagged_resulted_at", "resulted_at",
+              postgresql_where=text("result IN ('positive', 'invalid')"),
+              sqlite_where=text("result IN ('positive', 'invalid')")),
+        Index("ix_tubes_flagged_round", "round_id",
+              postgresql_where=text("result IN ('positive', 'invalid')"),
+              sqlite_where=text("result IN ('positive', 'invalid')")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -46,6 +54,12 @@ class Tube(db.Model):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     client_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    # the lab's part (see sampling/models/lab.py): transport box, receipt and result
+    box_id: Mapped[int | None] = mapped_column(ForeignKey("boxes.id"), index=True)
+    boxed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resulted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    result: Mapped[str | None] = mapped_column(String(10))
 
     round: Mapped[Round] = relationship()
     site: Mapped[Site] = relationship()

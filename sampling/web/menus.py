@@ -6,7 +6,12 @@ ROLE_LABELS = {"admin": _l("administrator"), "coordinator": _l("coordinator"),
                "sampler": _l("sampling staff"), "lab": _l("lab staff")}
 
 # (endpoint, label, roles that see it)
-STAFF_ITEMS: list[tuple[str, object, tuple[str, ...]]] = []
+STAFF_ITEMS: list[tuple[str, object, tuple[str, ...]]] = [
+    ("web.lab_boxes", _l("Transport boxes: box and hand over tubes"), ("sampler", "admin")),
+    ("web.lab_receive", _l("Receive boxes and enter results"), ("lab", "admin")),
+    ("web.lab_upload", _l("Upload a results file"), ("lab", "admin")),
+    ("web.positives_page", _l("Positive pools: people to find"), ("coordinator", "admin")),
+]
 # (endpoint, label)
 PUBLIC_ITEMS: list[tuple[str, object]] = []
 

@@ -1,0 +1,159 @@
+"""阳性信息: positive and invalid pools, expanded into the people to find, for the coordinators
+of the regions the members live in (and for the admin). A member lives where their registered
+community is, or, without one, in the community of the site where they were sampled."""
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from sampling.errors import BadRequest
+from sampling.extensions import db
+from sampling.models import Region, Resident, Role, Sample, Site, Tube, User
+from sampling.services import identity
+from sampling.services.access import region_scope, require_role
+from sampling.services.followups import FLAGGED, RESULTED, followup_state, with_retests
+from sampling.services.results import RESULT_LABELS
+
+VIEWER_ROLES = (Role.ADMIN, Role.COORDINATOR)
+STATE_LABELS = {"to_contact": _l("to contact"), "resampled": _l("resampled alone"),
+                "resulted": _l("individual result")}
+NOTICE_LIMIT = 20
+
+_home, _site_community = aliased(Region), aliased(Region)
+_member_path = func.coalesce(_home.path, _site_community.path)
+
+
+def _members_query():
+    """Samples of flagged tubes with everything a coordinator needs to find the person."""
+    return (select(Sample.id.label("sample_id"), Tube.id.label("tube_id"), Tube.code.label("tube_code"),
+                   Tube.result, Tube.capacity, Tube.round_id, Tube.sealed_at, Tube.resulted_at,
+                   Site.code.label("site_code"), Site.name.label("site_name"),
+                   Resident.name, Resident.id_type, Resident.id_number, Resident.phone, Resident.address,
+                   func.coalesce(_home.code, _site_community.code).label("community_code"),
+                   func.coalesce(_home.name, _site_community.name).label("community_name"),
+                   _member_path.label("member_path"), Sample.sampled_at,
+                   func.coalesce(User.display_name, User.username).label("sampler"))
+            .join(Tube, Tube.id == Sample.tube_id)
+            .join(Resident, Resident.id == Sample.resident_id)
+            .join(Site, Site.id == Tube.site_id)
+            .join(_site_community, _site_community.id == Site.community_id)
+            .outerjoin(_home, _home.id == Resident.community_id)
+            .outerjoin(User, User.id == Sample.sampler_id)
+            .where(Tube.result.in_(FLAGGED)))
+
+
+def _scoped_tube_ids(user: User, round_id: int | None, since: datetime | None = None):
+    """Flagged tubes with at least one member in the user's scope."""
+    query = (select(Tube.id).join(Sample, Sample.tube_id == Tube.id)
+             .join(Resident, Resident.id == Sample.resident_id).join(Site, Site.id == Tube.site_id)
+             .join(_site_community, _site_community.id == Site.community_id)
+             .outerjoin(_home, _home.id == Resident.community_id)
+             .where(Tube.result.in_(FLAGGED), region_scope(user, _member_path)).distinct())
+    if round_id is not None:
+        query = query.where(Tube.round_id == round_id)
+    if since is not None:
+        query = query.where(Tube.resulted_at > since)
+    return query
+
+
+def _iso(moment):
+    return moment.isoformat() if moment else None
+
+
+def list_pools(user: User, round_id: int | None = None, status: str | None = None) -> list[dict]:
+    """Flagged pools with their members in the user's scope and each member's follow-up state,
+    newest result first. ``status`` open|closed filters on whether every member has an
+    individual result."""
+    require_role(user, VIEWER_ROLES)
+    if status not in (None, "", "open", "closed"):
+        raise BadRequest(_l("status must be open or closed."), code="invalid_status")
+    scope = region_scope(user, _member_path)
+    query = with_retests(_members_query().add_columns(scope.label("in_scope"))
+                         .where(Tube.id.in_(_scoped_tube_ids(user, round_id))), Sample)
+    pools: dict[int, dict] = {}
+    for row in db.session.execute(query):
+        pool = pools.setdefault(row.tube_id, {
+            "tube_code": row.tube_code, "result": row.result, "capacity": row.capacity, "round_id": row.round_id,
+            "site_code": row.site_code, "site_name": row.site_name, "sealed_at": _iso(row.sealed_at),
+            "resulted_at": _iso(row.resulted_at), "member_count": 0, "resolved_count": 0, "members": []})
+        state, individual = followup_state(row.capacity, row.result, row.retest_id, row.retest_result)
+        pool["member_count"] += 1
+        pool["resolved_count"] += state == RESULTED
+        if row.in_scope:
+            pool["members"].append({
+                "sample_id": row.sample_id, "name": row.name, "id_type": row.id_type, "id_number": row.id_number,
+                "phone": row.phone, "address": row.address, "community_code": row.community_code,
+                "community_name": row.community_name, "site_code": row.site_code, "site_name": row.site_name,
+                "sampled_at": _iso(row.sampled_at), "sampler": row.sampler, "state": state,
+                "individual_result": individual, "retest_tube_code": row.retest_tube,
+                "retested_at": _iso(row.retested_at)})
+    result = []
+    for pool in pools.values():
+        pool["closed"] = pool["resolved_count"] == pool["member_count"]
+        pool["members"].sort(key=lambda m: (m["sampled_at"] or "", m["sample_id"]))
+        if status == "open" and pool["closed"] or status == "closed" and not pool["closed"]:
+            continue
+        result.append(pool)
+    result.sort(key=lambda p: (p["resulted_at"] or "", p["tube_code"]), reverse=True)
+    return result
+
+
+def notice(user: User, since: datetime | None) -> dict:
+    """Flagged pools resulted after ``since`` with members in the user's scope (newest first)."""
+    require_role(user, VIEWER_ROLES)
+    from sampling.models.base import utcnow
+    now = utcnow()
+    if since is None:
+        return {"now": now.isoformat(), "count": 0, "pools": []}
+    ids = _scoped_tube_ids(user, None, since).subquery()
+    count = db.session.scalar(select(func.count()).select_from(ids))
+    rows = db.session.execute(select(Tube.code, Tube.result, Tube.resulted_at, Site.name)
+                              .join(Site, Site.id == Tube.site_id).where(Tube.id.in_(select(ids.c.id)))
+                              .order_by(Tube.resulted_at.desc()).limit(NOTICE_LIMIT))
+    return {"now": now.isoformat(), "count": count,
+            "pools": [{"tube_code": c, "result": r, "resulted_at": _iso(t), "site_name": s} for c, r, t, s in rows]}
+
+
+def lab_summary(tube_ids: list[int]) -> list[dict]:
+    """For the lab's upload report: each newly flagged tube and its members, masked (the lab
+    does not need to find them; the coordinators do)."""
+    pools: dict[str, dict] = {}
+    for start in range(0, len(tube_ids), 500):
+        rows = db.session.execute(_members_query().where(Tube.id.in_(tube_ids[start:start + 500]))
+                                  .order_by(Tube.code, Sample.sampled_at))
+        for row in rows:
+            pool = pools.setdefault(row.tube_code, {"tube_code": row.tube_code, "result": row.result,
+                                                    "residents": []})
+            pool["residents"].append({"name": identity.mask_name(row.name),
+                                      "id_number": identity.mask_document(row.id_number),
+                                      "community_name": row.community_name, "site_code": row.site_code})
+    return list(pools.values())
+
+
+EXPORT_HEADER = (_l("Tube"), _l("Pool result"), _l("Name"), _l("ID number"), _l("Phone"), _l("Address"),
+                 _l("Community"), _l("Site"), _l("Sampled at"), _l("Sampler"), _l("Follow-up"),
+                 _l("Individual result"), _l("Retest tube"))
+
+
+def export_rows(pools: list[dict]):
+    """The list as spreadsheet rows (header first), one row per person, labels localized."""
+    yield [str(h) for h in EXPORT_HEADER]
+    for pool in pools:
+        for m in pool["members"]:
+            yield [pool["tube_code"], str(RESULT_LABELS[pool["result"]]), m["name"], m["id_number"], m["phone"] or "",
+                   m["address"] or "", m["community_name"] or "", m["site_name"], _local(m["sampled_at"]),
+                   m["sampler"] or "", str(STATE_LABELS[m["state"]]),
+                   str(RESULT_LABELS[m["individual_result"]]) if m["individual_result"] else "",
+                   m["retest_tube_code"] or ""]
+
+
+def _local(iso: str | None) -> str:
+    """An ISO UTC time as local wall-clock time for people reading the sheet."""
+    if not iso:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+    zone = ZoneInfo(current_app.config.get("LOCAL_TIMEZONE", "Asia/Shanghai"))
+    return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M")

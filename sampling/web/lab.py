@@ -1,0 +1,125 @@
+"""Pages of the lab flow: boxing tubes at the site, receiving and resulting at the lab, and the
+positive-pool list (阳性信息) for coordinators, with its download and print versions."""
+import csv
+import io
+from datetime import datetime
+from functools import wraps
+from zoneinfo import ZoneInfo
+
+from flask import Response, current_app, flash, render_template, request, send_file
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from openpyxl import Workbook
+from wtforms import BooleanField, SubmitField
+
+from sampling.errors import DomainError
+from sampling.services import positives, results, rounds
+from sampling.services.access import require_role
+from sampling.web import bp
+
+
+def role_required(*roles):
+    """Log-in required, then one of ``roles`` (a friendly 403 page otherwise)."""
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            require_role(current_user, roles)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+@bp.app_template_filter("local_time")
+def local_time(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An aware datetime or ISO string as the city's wall-clock time."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(ZoneInfo(current_app.config.get("LOCAL_TIMEZONE", "Asia/Shanghai"))).strftime(fmt)
+
+
+@bp.get("/lab/boxes")
+@role_required("sampler", "admin")
+def lab_boxes():
+    return render_template("lab/boxes.html")
+
+
+@bp.get("/lab/receive")
+@role_required("lab", "admin")
+def lab_receive():
+    return render_template("lab/receive.html")
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("Results file (CSV or XLSX)"), validators=[
+        FileRequired(_l("Choose a file.")), FileAllowed(["csv", "xlsx"], _l("Upload a .csv or .xlsx file."))])
+    correct = BooleanField(_l("Correct results already posted (audited)"))
+    submit = SubmitField(_l("Upload results"))
+
+
+@bp.route("/lab/results/upload", methods=["GET", "POST"])
+@role_required("lab", "admin")
+def lab_upload():
+    form, report = UploadForm(), None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            report = results.post_results(current_user, results.rows_from_file(upload.stream, upload.filename),
+                                          correct=form.correct.data)
+        except DomainError as exc:
+            flash(str(exc.message), "error")
+    return render_template("lab/upload.html", form=form, report=report, labels=results.RESULT_LABELS)
+
+
+def _filters():
+    round_id = request.args.get("round_id", "")
+    status = request.args.get("status", "")
+    return (int(round_id) if round_id.isdigit() else None), (status if status in ("open", "closed") else None)
+
+
+@bp.get("/positives")
+@role_required("coordinator", "admin")
+def positives_page():
+    round_id, status = _filters()
+    pools = positives.list_pools(current_user, round_id, status)
+    return render_template("lab/positives.html", pools=pools, rounds=rounds.list_rounds(), round_id=round_id,
+                           status=status, states=positives.STATE_LABELS, labels=results.RESULT_LABELS)
+
+
+@bp.get("/positives/print")
+@role_required("coordinator", "admin")
+def positives_print():
+    round_id, status = _filters()
+    pools = positives.list_pools(current_user, round_id, status)
+    return render_template("lab/positives_print.html", pools=pools, states=positives.STATE_LABELS,
+                           labels=results.RESULT_LABELS, printed_at=datetime.now(ZoneInfo("UTC")))
+
+
+@bp.get("/positives/export.<fmt>")
+@role_required("coordinator", "admin")
+def positives_export(fmt):
+    round_id, status = _filters()
+    rows = positives.export_rows(positives.list_pools(current_user, round_id, status))
+    stamp = datetime.now(ZoneInfo("UTC")).strftime("%Y%m%d-%H%M")
+    if fmt == "csv":
+        buffer = io.StringIO()
+        buffer.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
+        csv.writer(buffer).writerows(rows)
+        return Response(buffer.getvalue(), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="positives-{stamp}.csv"'})
+    if fmt == "xlsx":
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(_("Positive pools"))
+        for row in rows:
+            sheet.append(row)
+        stream = io.BytesIO()
+        book.save(stream)
+        stream.seek(0)
+        return send_file(stream, as_attachment=True, download_name=f"positives-{stamp}.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    from werkzeug.exceptions import NotFound
+    raise NotFound()

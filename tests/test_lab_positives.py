@@ -1,0 +1,151 @@
+"""A positive 10-in-1 pool expanded to its ten residents, scoped to the coordinators of the
+regions they live in, followed to individual retests that close the pool; what residents see."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from sampling.extensions import db
+from sampling.models import Sample
+from sampling.services import boxes, positives, results
+from sampling.services.turnaround import turnaround
+from tests.lab_fixtures import T0, resident, sample_of, sealed_tube, the_round
+
+
+@pytest.fixture
+def city(demo_city, make_user):
+    staff = {"sampler": make_user("sampler", sites=("S-HP-001", "S-HP-002")), "lab": make_user("lab"),
+             "admin": make_user("admin"),
+             "heping_street": make_user("coordinator", region="120101001"),
+             "hedong": make_user("coordinator", region="120102"),
+             "hexi": make_user("coordinator", region="120103")}
+    # ten people sampled at a 和平区 site: eight live in 新华里, two in 河东区 六纬路
+    people = [resident(i, "120101001001" if i < 8 else "120102001001") for i in range(10)]
+    pool = sealed_tube("POOL-0001", "S-HP-001", people, sampler=staff["sampler"])
+    clean = sealed_tube("POOL-0002", "S-HP-001", [resident(20 + i) for i in range(10)])
+    spoilt = sealed_tube("POOL-0003", "S-HP-002", [resident(40 + i, "120101001002") for i in range(5)], capacity=5)
+    db.session.commit()
+    return staff, people, pool, clean, spoilt
+
+
+def _through_the_lab(staff, box_code, tubes, outcomes, correct=False):
+    boxes.create_box(staff["sampler"], box_code)
+    for tube in tubes:
+        boxes.add_tube(staff["sampler"], box_code, tube.code)
+    boxes.hand_over(staff["sampler"], box_code)
+    boxes.receive(staff["lab"], box_code)
+    rows = [results.make_row(None, code, result) for code, result in outcomes]
+    return results.post_results(staff["lab"], rows, correct=correct)
+
+
+def test_positive_pool_is_found_followed_and_closed(city):
+    staff, people, pool, clean, spoilt = city
+    first = sample_of(people[0], pool)
+    clean_sample = db.session.scalar(select(Sample).where(Sample.tube_id == clean.id).limit(1))
+    assert results.results_for_samples([first.id])[first.id]["state"] == "pending"
+    report = _through_the_lab(staff, "BOX-0001", [pool, clean, spoilt],
+                              [("POOL-0001", "positive"), ("POOL-0002", "negative"), ("POOL-0003", "invalid")])
+    assert report["updated"] == 3
+    assert {p["tube_code"]: len(p["residents"]) for p in report["positives"]} == {"POOL-0001": 10, "POOL-0003": 5}
+
+    admin_view = positives.list_pools(staff["admin"], the_round().id)
+    assert [p["tube_code"] for p in admin_view] and {p["tube_code"] for p in admin_view} == {"POOL-0001", "POOL-0003"}
+    full = next(p for p in admin_view if p["tube_code"] == "POOL-0001")
+    assert full["member_count"] == 10 and len(full["members"]) == 10 and not full["closed"]
+    member = full["members"][0]
+    assert member["name"] == "张000" and member["phone"] == "13800000000"
+    assert member["id_number"] == "120101199000000000"
+    assert member["address"] == "新华路0号" and member["community_name"] == "新华里社区"
+    assert member["site_name"] == "新华里社区广场采样点" and member["sampler"] == staff["sampler"].username
+    assert member["state"] == "to_contact" and member["individual_result"] is None
+
+    street = {p["tube_code"]: p for p in positives.list_pools(staff["heping_street"])}
+    assert len(street["POOL-0001"]["members"]) == 8 and street["POOL-0001"]["member_count"] == 10
+    assert len(street["POOL-0003"]["members"]) == 5
+    hedong = positives.list_pools(staff["hedong"])
+    assert [(p["tube_code"], len(p["members"])) for p in hedong] == [("POOL-0001", 2)]
+    assert {m["community_name"] for m in hedong[0]["members"]} == {"六纬路社区"}
+    assert positives.list_pools(staff["hexi"]) == []
+
+    both = results.results_for_samples([first.id, clean_sample.id])
+    assert both[clean_sample.id]["state"] == "negative"
+    told = both[first.id]
+    assert told["state"] == "retest_required" and "社区" in told["message"] and told["individual_result"] is None
+
+    # each member is resampled alone (1-in-1), later than the pool
+    later = T0 + timedelta(hours=3)
+    retests = [sealed_tube(f"SOLO-{i:04d}", "S-HP-001", [person], capacity=1, at=later + timedelta(minutes=i))
+               for i, person in enumerate(people)]
+    db.session.commit()
+    assert results.results_for_samples([first.id])[first.id]["state"] == "retest_pending"
+    still_open = {p["tube_code"]: p for p in positives.list_pools(staff["admin"], status="open")}
+    assert {m["state"] for m in still_open["POOL-0001"]["members"]} == {"resampled"}
+    assert {m["state"] for m in still_open["POOL-0003"]["members"]} == {"to_contact"}
+    _through_the_lab(staff, "BOX-0002", retests[:9],
+                     [(t.code, "negative") for t in retests[:8]] + [(retests[8].code, "positive")])
+    pool_view = next(p for p in positives.list_pools(staff["admin"]) if p["tube_code"] == "POOL-0001")
+    assert pool_view["resolved_count"] == 9 and not pool_view["closed"]
+    by_name = {m["name"]: m for m in pool_view["members"]}
+    assert by_name["张008"]["individual_result"] == "positive" and by_name["张009"]["state"] == "resampled"
+    assert by_name["张000"]["retest_tube_code"] == "SOLO-0000"
+    told = results.results_for_samples([first.id])[first.id]
+    assert told["state"] == "retest_negative" and told["individual_result"] == "negative"
+    _through_the_lab(staff, "BOX-0003", retests[9:], [(retests[9].code, "negative")])
+    closed = [p["tube_code"] for p in positives.list_pools(staff["admin"], status="closed")]
+    assert "POOL-0001" in closed
+    assert "POOL-0001" not in [p["tube_code"] for p in positives.list_pools(staff["admin"], status="open")]
+    # the positive individual retest is itself a (closed) one-person pool, visible to 河东区 where that person lives
+    solo = next(p for p in positives.list_pools(staff["hedong"]) if p["tube_code"] == "SOLO-0008")
+    assert solo["closed"] and solo["members"][0]["individual_result"] == "positive"
+
+
+def test_resident_views(city):
+    staff, people, pool, clean, spoilt = city
+    _through_the_lab(staff, "BOX-0009", [clean, spoilt], [("POOL-0002", "negative"), ("POOL-0003", "invalid")])
+    clean_id = db.session.scalar(select(Sample.id).where(Sample.tube_id == clean.id).limit(1))
+    spoilt_id = db.session.scalar(select(Sample.id).where(Sample.tube_id == spoilt.id).limit(1))
+    pending_id = sample_of(people[0], pool).id
+    told = results.results_for_samples([clean_id, spoilt_id, pending_id, 999999])
+    assert set(told) == {clean_id, spoilt_id, pending_id}
+    assert told[clean_id]["state"] == "negative" and told[clean_id]["message"] == "阴性。"
+    assert told[spoilt_id]["state"] == "retest_required"
+    assert told[pending_id]["state"] == "pending"
+
+
+def test_notice_tells_the_right_coordinators(city):
+    staff, people, pool, clean, spoilt = city
+    before = positives.notice(staff["hedong"], None)
+    assert before["count"] == 0
+    since = before["now"]
+    from datetime import datetime
+    _through_the_lab(staff, "BOX-0004", [pool, clean], [("POOL-0001", "positive"), ("POOL-0002", "negative")])
+    moment = datetime.fromisoformat(since)
+    hedong = positives.notice(staff["hedong"], moment)
+    assert hedong["count"] == 1 and hedong["pools"][0]["tube_code"] == "POOL-0001"
+    assert positives.notice(staff["hexi"], moment)["count"] == 0
+    assert positives.notice(staff["admin"], moment)["count"] == 1
+    assert positives.notice(staff["admin"], datetime.fromisoformat(hedong["now"]))["count"] == 0
+
+
+def test_turnaround_medians_and_90th_percentile(city):
+    staff, people, pool, clean, spoilt = city
+    _through_the_lab(staff, "BOX-0005", [pool, clean, spoilt],
+                     [("POOL-0001", "negative"), ("POOL-0002", "negative"), ("POOL-0003", "negative")])
+    from sqlalchemy import update
+
+    from sampling.models import Tube
+    # pin the times: sealed at T0; received after 60, 120, 240 minutes; resulted 30 minutes later
+    for tube, minutes in ((pool, 60), (clean, 120), (spoilt, 240)):
+        db.session.execute(update(Tube).where(Tube.id == tube.id).values(
+            sealed_at=T0, received_at=T0 + timedelta(minutes=minutes),
+            resulted_at=T0 + timedelta(minutes=minutes + 30)))
+    db.session.commit()
+    figures = turnaround(the_round().id)
+    assert figures["sealed_to_received"] == {"tubes": 3, "median_minutes": 120.0, "p90_minutes": 216.0}
+    assert figures["received_to_resulted"]["median_minutes"] == 30.0
+    assert figures["sealed_to_resulted"]["p90_minutes"] == 246.0
+    from sampling.services.regions import get_region
+    street = turnaround(the_round().id, get_region("120101001002"))
+    assert street["sealed_to_received"] == {"tubes": 1, "median_minutes": 240.0, "p90_minutes": 240.0}
+    empty = turnaround(the_round().id, get_region("120103"))
+    assert empty["sealed_to_resulted"] == {"tubes": 0, "median_minutes": None, "p90_minutes": None}
