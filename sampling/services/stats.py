@@ -57,7 +57,8 @@ def resolve_scope(user: User, round_id, level, parent_code: str | None = None) -
             raise BadRequest(_l("The parent region must lie above the level asked for."), code="bad_parent")
         return Scope(rnd, level, parent, parent.path)
     if own is not None and _DEPTH[own.level] > _DEPTH[level]:
-        raise Forbidden(_l("Your region does not cover a whole %(level)s.", level=level), code="forbidden_region")
+        raise Forbidden(_l("Your region lies inside one of these areas; choose a lower level."),
+                        code="forbidden_region")
     return Scope(rnd, level, own, own.path if own is not None else None)
 
 
