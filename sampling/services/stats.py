@@ -129,27 +129,25 @@ def area_stats(user: User, round_id, level, parent_code: str | None = None) -> d
     sums, registered = _site_sums(scope), ({} if level == "site" else _registered(scope))
     hooked = _hooked(scope)
     zero = (0,) * (len(SITE_COUNTS) + len(_TURNAROUND))
-    rows, total_turn = [], [0, 0]
-    totals: dict = {k: 0 for k in COUNT_KEYS}
-    totals["registered"] = None if level == "site" else 0
+    names = [k for k, _ in SITE_COUNTS]
+    no_hooks = {k: None for k in HOOKED if k not in hooked}
+    rows = []
     for key, code, name in _areas(scope):
-        values = tuple(v or 0 for v in sums.get(key, zero))
-        row = {"code": code, "name": name, "registered": None if level == "site" else int(registered.get(key) or 0)}
-        row.update({k: int(v) for (k, _), v in zip(SITE_COUNTS, values, strict=False)})
-        row.update({k: hooked.get(k, {}).get(key) if k in hooked else None for k in HOOKED})
-        turnaround = (int(values[-2]), int(values[-1]))
-        total_turn = [total_turn[0] + turnaround[0], total_turn[1] + turnaround[1]]
-        rows.append(_derive(row, turnaround))
-        for k in COUNT_KEYS:
-            if row[k] is not None and totals[k] is not None:
-                totals[k] += row[k]
-    for k in HOOKED:
-        if k not in hooked:
-            totals[k] = None
-    totals = _derive(totals, tuple(total_turn))
+        values = [int(v or 0) for v in sums.get(key, zero)]
+        row = dict(zip(names, values, strict=False), code=code, name=name,
+                   registered=None if level == "site" else int(registered.get(key) or 0), **no_hooks)
+        for k, by_key in hooked.items():
+            row[k] = by_key.get(key)
+        row["_turnaround"] = values[-2:]
+        rows.append(row)
+    totals: dict = {k: sum(r[k] for r in rows if r[k] is not None) for k in COUNT_KEYS}
+    totals.update({"registered": None if level == "site" else totals["registered"], **no_hooks})
+    turnaround = [sum(r["_turnaround"][0] for r in rows), sum(r["_turnaround"][1] for r in rows)]
+    for row in rows:
+        _derive(row, row.pop("_turnaround"))
     return {"round_id": scope.round.id, "round_name": scope.round.name, "level": level,
             "parent": {"code": scope.parent.code, "name": scope.parent.name, "level": scope.parent.level}
-            if scope.parent is not None else None, "rows": rows, "totals": totals}
+            if scope.parent is not None else None, "rows": rows, "totals": _derive(totals, turnaround)}
 
 
 def _keys_by_code(scope: Scope, of_sites: bool) -> dict:

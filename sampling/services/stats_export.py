@@ -1,15 +1,12 @@
-"""Statistics downloads: CSV (UTF-8 with BOM, so Excel in Chinese opens it right) and XLSX (one
+"""Statistics downloads: CSV (UTF-8 with BOM, so Excel in Chinese opens it right) and XLSX (XlsxWriter; one
 sheet per level from the chosen level down to sites, header row, frozen panes, column widths,
 numbers as numbers). The first sheet / the CSV holds exactly the rows the dashboard shows."""
 import csv
 import io
 
+import xlsxwriter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from sampling.services.stats import LEVELS, area_stats, child_level
 
@@ -52,49 +49,37 @@ def to_csv(result: dict) -> bytes:
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
 
-def _sheet(book: Workbook, title: str, result: dict) -> None:
-    sheet = book.create_sheet(title=title[:31])
-    sheet.freeze_panes = "C2"
+def _sheet(book: xlsxwriter.Workbook, formats: dict, title: str, result: dict) -> None:
+    sheet = book.add_worksheet(title[:31])
+    sheet.freeze_panes(1, 2)  # header row and code/name columns stay in view
+    percent = [key for key, _label, _width in COLUMNS].index("completion")
     for index, (_key, _label, width) in enumerate(COLUMNS):
-        sheet.column_dimensions[get_column_letter(index + 1)].width = width
-    bold = Font(bold=True)
-    header = []
-    for _key, label, _width in COLUMNS:
-        cell = WriteOnlyCell(sheet, value=str(label))
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    percent = COLUMNS.index(next(c for c in COLUMNS if c[0] == "completion"))
-
-    def line(values: list, font=None) -> list:
-        cells = []
-        for index, value in enumerate(values):
-            cell = WriteOnlyCell(sheet, value=value)
-            if index == percent:
-                cell.number_format = "0.0%"
-            if font is not None:
-                cell.font = font
-            cells.append(cell)
-        return cells
-
-    for row in result["rows"]:
-        sheet.append(line(_cells(row)))
-    sheet.append(line([None, _("Total")] + _cells(result["totals"])[2:], bold))
+        sheet.set_column(index, index, width, formats["percent"] if index == percent else None)
+    sheet.write_row(0, 0, [str(label) for _key, label, _width in COLUMNS], formats["bold"])
+    number = 0
+    for number, row in enumerate(result["rows"], start=1):
+        sheet.write_row(number, 0, _cells(row))
+    totals = [None, _("Total")] + _cells(result["totals"])[2:]
+    sheet.write_row(number + 1, 0, totals, formats["bold"])
+    if totals[percent] is not None:
+        sheet.write_number(number + 1, percent, totals[percent], formats["bold_percent"])
 
 
 def to_xlsx(user, round_id, level: str, parent_code: str | None) -> tuple[bytes, dict]:
     """A workbook with one sheet per level, from ``level`` down to sites, all inside the same area."""
-    book = Workbook(write_only=True)
-    first = None
+    results = []
     current = level
     while current is not None:
-        result = area_stats(user, round_id, current, parent_code)
-        first = first or result
-        _sheet(book, str(LEVEL_NAMES[current]), result)
+        results.append((current, area_stats(user, round_id, current, parent_code)))
         current = child_level(current)
     stream = io.BytesIO()
-    book.save(stream)
-    return stream.getvalue(), first
+    book = xlsxwriter.Workbook(stream, {"in_memory": True})
+    formats = {"bold": book.add_format({"bold": True}), "percent": book.add_format({"num_format": "0.0%"}),
+               "bold_percent": book.add_format({"bold": True, "num_format": "0.0%"})}
+    for current, result in results:
+        _sheet(book, formats, str(LEVEL_NAMES[current]), result)
+    book.close()
+    return stream.getvalue(), results[0][1]
 
 
 __all__ = ["COLUMNS", "LEVELS", "filename", "to_csv", "to_xlsx"]

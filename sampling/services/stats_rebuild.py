@@ -69,6 +69,7 @@ def rebuild_stats(round_id: int | None = None) -> None:
     dialect = connection.dialect.name
     if dialect == "postgresql":
         connection.exec_driver_sql("LOCK TABLE residents, tubes, samples IN SHARE MODE")
+        connection.exec_driver_sql("SET LOCAL work_mem = '256MB'")
     for statement in rebuild_sql(dialect, round_id, has_result_columns(connection)):
         connection.exec_driver_sql(statement)
     db.session.commit()

@@ -32,7 +32,6 @@ def upgrade():
     sa.Column('sample_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('site_id', sa.Integer(), nullable=False),
     sa.Column('hour', sampling.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_stats_person_round_id_rounds'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('round_id', 'resident_id', name=op.f('pk_stats_person'))
     )
     op.create_table('stats_sampler_hour',
