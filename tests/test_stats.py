@@ -147,3 +147,21 @@ def test_api_json_csv_xlsx_and_403(client, known, make_user, token_for):
     assert client.get(f"/api/v1/stats?round_id={rid}").status_code == 401
     progress = client.get(f"/api/v1/stats/overview?round_id={rid}", headers=headers).get_json()
     assert [p["samples"] for p in progress["hourly"]] == [5, 4]
+
+
+def test_dashboard_pages(client, known, make_user):
+    from tests.conftest import login
+    make_user("coordinator", username="hd_coordinator", region="120102")
+    make_user("sampler", username="sampler_x", sites=("S-HP-001",))
+    login(client, "hd_coordinator")
+    page = client.get("/stats").get_data(as_text=True)
+    assert "大王庄街道" in page and "劝业场街道" not in page  # its streets only
+    assert 'data-refresh-url="/stats/panel?' in page and "<svg" in page
+    panel = client.get(f"/stats/panel?round_id={known['round'].id}&level=site&parent=120102")
+    assert panel.status_code == 200 and "六纬路社区采样点" in panel.get_data(as_text=True)
+    assert "<html" not in panel.get_data(as_text=True)
+    assert client.get("/stats?level=street&parent=120101").status_code == 403
+    client.post("/logout", data={})
+    client.delete_cookie("session")
+    login(client, "sampler_x")
+    assert client.get("/stats").status_code == 403
