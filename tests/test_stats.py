@@ -8,6 +8,7 @@ from openpyxl import load_workbook
 from sampling.errors import BadRequest, Forbidden, NotFound
 from sampling.services import stats_hooks
 from sampling.services.stats import area_stats
+from sampling.services.stats_export import to_csv
 from sampling.services.stats_overview import overview
 from sampling.tabular import read_rows
 from tests.stats_data import HOURLY, SITES, build_known_round
@@ -70,6 +71,9 @@ def test_completion_against_the_roster_collision(known, make_user):
     assert (result["totals"]["roster_total"], result["totals"]["completion"]) == (12, 0.6667)
     community = area_stats(make_user("admin"), known["round"].id, "community", "120101002")["rows"][0]
     assert (community["code"], community["completion"]) == ("120101002001", 0.5)
+    lines = to_csv(result).decode("utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    assert "名单人数" in header and lines[1].split(",")[header.index("完成率")] == "0.75"
 
 
 def test_pool_follow_up_plugs_in(known, make_user):
@@ -126,6 +130,7 @@ def test_api_json_csv_xlsx_and_403(client, known, make_user, token_for):
     assert "stats-round" in response.headers["Content-Disposition"]
     rows = list(read_rows(io.BytesIO(response.data), "stats.csv"))
     assert rows[0][:4] == ["编码", "名称", "登记居民", "已采样人数"]
+    assert "完成率" not in rows[0] and "名单人数" not in rows[0]  # no roster collision plugged in
     assert rows[1][:6] == ["120101001", "劝业场街道", "8", "8", "1", "9"]
     assert rows[3][1:4] == ["合计", "10", "8"]
     response = client.get(f"/api/v1/stats?round_id={rid}&level=street&format=xlsx", headers=headers)

@@ -28,8 +28,18 @@ COLUMNS = [
 ]
 
 
-def _cells(row: dict) -> list:
-    return [row.get(key) for key, _label, _width in COLUMNS]
+# figures that stay empty until another feature plugs them in (stats_hooks) or at the site level
+_OPTIONAL = {"registered", "followup_total", "followup_closed", "roster_total", "roster_tested", "completion"}
+
+
+def columns(result: dict) -> list[tuple]:
+    """The columns of this result: plug-in figures that nobody provides yet are left out."""
+    return [c for c in COLUMNS if c[0] not in _OPTIONAL or result["totals"].get(c[0]) is not None
+            or (c[0] == "completion" and result["totals"].get("roster_total") is not None)]
+
+
+def _cells(row: dict, cols: list[tuple]) -> list:
+    return [row.get(key) for key, _label, _width in cols]
 
 
 def filename(result: dict, extension: str) -> str:
@@ -42,26 +52,29 @@ def to_csv(result: dict) -> bytes:
     """The rows and a totals line as CSV, UTF-8 with a byte order mark."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([str(label) for _key, label, _width in COLUMNS])
+    cols = columns(result)
+    writer.writerow([str(label) for _key, label, _width in cols])
     for row in result["rows"]:
-        writer.writerow(["" if v is None else v for v in _cells(row)])
-    writer.writerow(["", _("Total")] + ["" if v is None else v for v in _cells(result["totals"])[2:]])
+        writer.writerow(["" if v is None else v for v in _cells(row, cols)])
+    writer.writerow(["", _("Total")] + ["" if v is None else v for v in _cells(result["totals"], cols)[2:]])
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
 
 
 def _sheet(book: xlsxwriter.Workbook, formats: dict, title: str, result: dict) -> None:
     sheet = book.add_worksheet(title[:31])
     sheet.freeze_panes(1, 2)  # header row and code/name columns stay in view
-    percent = [key for key, _label, _width in COLUMNS].index("completion")
-    for index, (_key, _label, width) in enumerate(COLUMNS):
+    cols = columns(result)
+    keys = [key for key, _label, _width in cols]
+    percent = keys.index("completion") if "completion" in keys else -1
+    for index, (_key, _label, width) in enumerate(cols):
         sheet.set_column(index, index, width, formats["percent"] if index == percent else None)
-    sheet.write_row(0, 0, [str(label) for _key, label, _width in COLUMNS], formats["bold"])
+    sheet.write_row(0, 0, [str(label) for _key, label, _width in cols], formats["bold"])
     number = 0
     for number, row in enumerate(result["rows"], start=1):
-        sheet.write_row(number, 0, _cells(row))
-    totals = [None, _("Total")] + _cells(result["totals"])[2:]
+        sheet.write_row(number, 0, _cells(row, cols))
+    totals = [None, _("Total")] + _cells(result["totals"], cols)[2:]
     sheet.write_row(number + 1, 0, totals, formats["bold"])
-    if totals[percent] is not None:
+    if percent >= 0 and totals[percent] is not None:
         sheet.write_number(number + 1, percent, totals[percent], formats["bold_percent"])
 
 
