@@ -41,7 +41,7 @@ class Scanner(threading.Thread):
     def __init__(self, app, round_id: int, rate: float):
         super().__init__(daemon=True)
         self.app, self.round_id, self.rate = app, round_id, rate
-        self.stop, self.scans = threading.Event(), 0
+        self.stop, self.scans, self.started = threading.Event(), 0, time.perf_counter()
 
     def run(self) -> None:
         from sampling.extensions import db
@@ -85,6 +85,55 @@ def timed(fn, repeat: int) -> list[float]:
     return times
 
 
+def concurrent(app, url: str, headers: dict, clients: int, seconds: float) -> float:
+    """``clients`` coordinators refreshing at once for ``seconds``: requests per second and latency."""
+    times, stop = [], time.perf_counter() + seconds
+
+    def coordinator() -> None:
+        client = app.test_client()
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            assert client.get(url, headers=headers).status_code == 200
+            times.append((time.perf_counter() - started) * 1000)
+
+    threads = [threading.Thread(target=coordinator) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rate = len(times) / seconds
+    report(f"{clients} district coordinators at once (one process)", times)
+    print(f"  {'':<52} {rate:9.0f} requests/s", flush=True)
+    return rate
+
+
+def scan_cost(app, round_id: int, n: int = 300) -> None:
+    """Median time of one scan (INSERT sample + UPDATE tube), with the statistics triggers and without
+    them (session_replication_role = replica), each in a transaction that is rolled back."""
+    from sampling.extensions import db
+    with app.app_context():
+        people = db.session.execute(text("SELECT min(id), max(id) FROM residents")).one()
+        site = db.session.execute(text("SELECT min(id) FROM sites")).scalar()
+        for label, role in (("scan with the statistics triggers", "DEFAULT"), ("scan without triggers", "replica")):
+            connection = db.session.connection()
+            connection.exec_driver_sql(f"SET session_replication_role = {role}")
+            tube = db.session.execute(text(
+                "INSERT INTO tubes (code, round_id, site_id, capacity, sample_count, status, opened_at) "
+                "VALUES (:c, :r, :s, 20, 0, 'open', now()) RETURNING id"),
+                {"c": f"COST-{time.time_ns()}", "r": round_id, "s": site}).scalar()
+            times = []
+            for _ in range(n):
+                started = time.perf_counter()
+                db.session.execute(text(
+                    "INSERT INTO samples (tube_id, resident_id, round_id, site_id, supplementary, sampled_at) "
+                    "VALUES (:t, :p, :r, :s, false, now()) ON CONFLICT DO NOTHING"),
+                    {"t": tube, "p": random.randint(*people), "r": round_id, "s": site})
+                db.session.execute(text("UPDATE tubes SET sample_count = 0 WHERE id = :t"), {"t": tube})
+                times.append((time.perf_counter() - started) * 1000)
+            db.session.rollback()
+            report(label, times)
+
+
 def report(name: str, times: list[float]) -> float:
     median = statistics.median(times)
     p95 = sorted(times)[max(int(len(times) * 0.95) - 1, 0)]
@@ -99,6 +148,7 @@ def main() -> None:
                         help="wipe the database and generate a city at this scale first (1.0 = 14 M)")
     parser.add_argument("--repeat", type=int, default=20, help="requests per measurement")
     parser.add_argument("--scan-rate", type=float, default=50, help="scans per second arriving meanwhile (0: none)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent coordinators in the throughput test")
     args = parser.parse_args()
     app = make_app(args.database_url)
     if args.generate:
@@ -152,6 +202,7 @@ def main() -> None:
                                                 max(args.repeat // 4, 3)))
         results["xlsx_city"] = report("download XLSX, city (4 sheets, ~11,400 rows)",
                                       timed(get(f"{base}&level=district&format=xlsx", admin), 3))
+        results["concurrent"] = concurrent(app, f"{base}&level=street", district, args.clients, 10)
         with app.app_context():
             def naive():
                 db.session.execute(text(NAIVE), {"r": round_id}).all()
@@ -162,12 +213,14 @@ def main() -> None:
         if scanner:
             scanner.stop.set()
             scanner.join(10)
+    scan_cost(app, round_id)
     print(f"ratio ceiling / aggregated city request: {results['naive'] / results['city']:.0f}x")
     print(f"aims: city < 100 ms: {'met' if results['city'] < 100 else 'MISSED'}; "
           f"district download < 2 s: {'met' if results['xlsx_district'] < 2000 else 'MISSED'}; "
           f"city download < 2 s: {'met' if results['xlsx_city'] < 2000 else 'MISSED'}")
     if scanner:
-        print(f"scans committed during the run: {scanner.scans}")
+        elapsed = time.perf_counter() - scanner.started
+        print(f"scans committed during the run: {scanner.scans} ({scanner.scans / elapsed:.0f}/s achieved)")
 
 
 if __name__ == "__main__":
