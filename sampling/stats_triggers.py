@@ -203,11 +203,13 @@ def sample_triggers(dialect: str) -> list[str]:
         changed = "(" + ", ".join(f"OLD.{c}" for c in _SAMPLE_COLUMNS) + ") IS DISTINCT FROM (" + \
             ", ".join(f"NEW.{c}" for c in _SAMPLE_COLUMNS) + ")"
         body = (
-            f"BEGIN IF TG_OP <> 'INSERT' THEN {_sample_remove(dialect)} END IF; "
-            f"IF TG_OP <> 'DELETE' THEN {_sample_add(dialect)} END IF; "
-            "IF TG_OP = 'INSERT' THEN PERFORM stats_reconcile_person(NEW.round_id, NEW.resident_id, true); "
+            # the person's lock first, then site counters: two phones scanning one resident queue
+            # on the person and never hold site rows in opposite orders
+            "BEGIN IF TG_OP = 'INSERT' THEN PERFORM stats_reconcile_person(NEW.round_id, NEW.resident_id, true); "
             "ELSE PERFORM stats_reconcile_person(OLD.round_id, OLD.resident_id, false); END IF; "
             "IF TG_OP = 'UPDATE' THEN PERFORM stats_reconcile_person(NEW.round_id, NEW.resident_id, true); END IF; "
+            f"IF TG_OP <> 'INSERT' THEN {_sample_remove(dialect)} END IF; "
+            f"IF TG_OP <> 'DELETE' THEN {_sample_add(dialect)} END IF; "
             "RETURN NULL; END"
         )
         return _PG_FUNCTIONS + [

@@ -148,7 +148,7 @@ def test_concurrent_scans_of_the_same_residents(demo_city, make_app, is_postgres
     round_id = data["round"].id
     sites = db.session.scalars(select(Site.id).order_by(Site.code)).all()
     residents = list(data["residents"].values())
-    apps = [make_app() for _ in range(4)]
+    apps = [make_app() for _ in range(6)]
     errors = []
 
     def phone(n: int, app) -> None:
@@ -166,7 +166,7 @@ def test_concurrent_scans_of_the_same_residents(demo_city, make_app, is_postgres
                         "VALUES (:t, :p, :r, :s, false, now())"),
                         {"t": tube_id, "p": resident, "r": round_id, "s": site})
                     db.session.commit()
-                for resident in residents[n::4]:  # undo some
+                for resident in residents[n::6]:  # undo some
                     db.session.execute(text("DELETE FROM samples WHERE tube_id = :t AND resident_id = :p"),
                                        {"t": tube_id, "p": resident})
                     db.session.commit()
