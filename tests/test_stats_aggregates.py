@@ -36,6 +36,26 @@ def assert_exact() -> None:
     people = dict(db.session.execute(select(StatsSite.round_id, func.sum(StatsSite.people))
                                      .group_by(StatsSite.round_id)).all())
     assert {k: v for k, v in people.items() if v} == distinct
+    # and, independently of the shared contribution expressions, plain GROUP BY counts
+    scratch = {(r, s): (n, int(sup or 0)) for r, s, n, sup in db.session.execute(text(
+        "SELECT round_id, site_id, count(*), sum(CASE WHEN supplementary THEN 1 ELSE 0 END) FROM samples "
+        "GROUP BY round_id, site_id"))}
+    kept = {(r, s): (n, sup) for r, s, n, sup in db.session.execute(text(
+        "SELECT round_id, site_id, samples, supplementary FROM stats_site WHERE samples <> 0"))}
+    assert kept == scratch
+    tubes = {tuple(r) for r in db.session.execute(text(
+        "SELECT round_id, site_id, status, count(*) FROM tubes GROUP BY round_id, site_id, status"))}
+    kept_tubes = set()
+    for row in db.session.execute(text("SELECT * FROM stats_site")).mappings():
+        for status in ("open", "sealed", "boxed", "received", "resulted"):
+            if row[f"tubes_{status}"]:
+                kept_tubes.add((row["round_id"], row["site_id"], status, row[f"tubes_{status}"]))
+    assert kept_tubes == tubes
+    registered = dict(db.session.execute(text(
+        "SELECT community_id, count(*) FROM residents WHERE community_id IS NOT NULL GROUP BY community_id")).all())
+    assert dict(db.session.execute(text(
+        "SELECT community_id, registered FROM stats_community WHERE registered <> 0")).all()) == registered
+    db.session.rollback()
 
 
 def site_row(round_id, code) -> StatsSite | None:
