@@ -170,3 +170,19 @@ def test_dashboard_pages(client, known, make_user):
     client.delete_cookie("session")
     login(client, "sampler_x")
     assert client.get("/stats").status_code == 403
+
+
+def test_pools_and_turnaround_from_lab_results(known, make_user):
+    """Needs the lab's tubes.result / resulted_at (migration 0006b after the lab's); skipped before the merge."""
+    from sqlalchemy import inspect
+
+    from sampling.extensions import db
+    from tests.stats_data import post_results
+    if not {"result", "resulted_at"} <= {c["name"] for c in inspect(db.engine).get_columns("tubes")}:
+        pytest.skip("tubes.result / resulted_at not in this schema yet")
+    post_results(known["tubes"])
+    result = area_stats(make_user("admin"), known["round"].id, "district")
+    heping, hedong = result["rows"][0], result["rows"][1]
+    assert (heping["positive_pools"], heping["positive_members"], heping["negative_pools"]) == (1, 2, 0)
+    assert (hedong["negative_pools"], hedong["turnaround_minutes"]) == (1, 240.0)
+    assert (result["totals"]["positive_pools"], result["totals"]["turnaround_minutes"]) == (1, 240.0)
