@@ -23,9 +23,11 @@ def rebuild_sql(dialect: str, round_id: int | None, with_results: bool) -> list[
     w, ws = _where(round_id), _where(round_id, "s.")
     statements = [f"DELETE FROM {table}{w}" for table in _TABLES]
     statements += [
-        "INSERT INTO stats_person (round_id, resident_id, sample_id, site_id, hour) "
-        f"SELECT s.round_id, s.resident_id, s.id, s.site_id, {hour} FROM samples s JOIN "
-        f"(SELECT min(id) AS id FROM samples{w} GROUP BY round_id, resident_id) f ON f.id = s.id",
+        "INSERT INTO stats_person (round_id, resident_id, sample_id, site_id, hour) " + (
+            f"SELECT DISTINCT ON (s.round_id, s.resident_id) s.round_id, s.resident_id, s.id, s.site_id, {hour} "
+            f"FROM samples s{ws} ORDER BY s.round_id, s.resident_id, s.id" if dialect == "postgresql" else
+            f"SELECT s.round_id, s.resident_id, s.id, s.site_id, {hour} FROM samples s JOIN "
+            f"(SELECT min(id) AS id FROM samples{w} GROUP BY round_id, resident_id) f ON f.id = s.id"),
 
         "INSERT INTO stats_site_hour (round_id, site_id, hour, samples, supplementary, people) "
         "SELECT round_id, site_id, hour, sum(n), sum(supp), sum(people) FROM ("
