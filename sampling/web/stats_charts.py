@@ -36,7 +36,8 @@ def hourly_chart(points: list[dict]) -> dict:
                      "hp": round(hp, 1), "label": local.strftime("%H"), "day": local.strftime("%m-%d"),
                      "samples": point["samples"], "people": point["people"],
                      "show_label": len(points) <= 12 or index % max(len(points) // 12, 1) == 0})
-    ticks = [{"y": round(TOP + plot_h - plot_h * f, 1), "value": int(top * f)} for f in (0, 0.5, 1)]
+    steps = (0, 0.5, 1) if top % 2 == 0 else (0, 1)
+    ticks = [{"y": round(TOP + plot_h - plot_h * f, 1), "value": int(top * f)} for f in steps]
     return {"width": WIDTH, "height": HEIGHT, "left": LEFT, "base": TOP + plot_h, "bars": bars, "ticks": ticks}
 
 
