@@ -32,6 +32,7 @@ def _import(path: str, importer) -> dict:
 
 def register(app) -> None:
     """Attach the commands to the app's CLI."""
+    register_stats(app)
 
     @app.cli.command("import-regions")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
@@ -111,3 +112,17 @@ def load_demo() -> None:
     if not db.session.scalar(select(func.count()).select_from(Round)):
         db.session.add(Round(name="第二轮全员核酸检测", pool_size=10))
     db.session.commit()
+
+
+def register_stats(app) -> None:
+    """The statistics maintenance command."""
+
+    @app.cli.command("rebuild-stats")
+    @click.option("--round", "round_id", type=int, help="Only this round (default: every round and the "
+                  "registered residents).")
+    def rebuild_stats_cmd(round_id):
+        """Recompute the statistics aggregates from scratch with set-based SQL (after bulk loads that
+        bypassed the triggers, or to check them). Scans wait while it runs on PostgreSQL."""
+        from sampling.services.stats_rebuild import rebuild_stats
+        rebuild_stats(round_id)
+        click.echo(f"statistics rebuilt for {'round ' + str(round_id) if round_id else 'every round'}")

@@ -5,10 +5,12 @@ from sampling.models.regions import Region, RegionLevel, Site
 from sampling.models.residents import IdType, Resident, ResidentSource
 from sampling.models.rounds import Round, RoundStatus
 from sampling.models.sampling import Sample, Tube, TubeStatus
+from sampling.models.stats import StatsCommunity, StatsPerson, StatsSamplerHour, StatsSite, StatsSiteHour
 from sampling.models.users import ApiToken, Role, User, user_sites
 
 __all__ = [
     "ApiToken", "Box", "BoxStatus", "CodeSheet", "CodeSheetCard", "IdType", "Region", "RegionLevel",
-    "Resident", "ResidentSource", "RESULTS", "Role", "Round", "RoundStatus", "Sample", "Site", "Tube",
-    "TubeAction", "TubeEvent", "TubeStatus", "User", "user_sites",
+    "Resident", "ResidentSource", "RESULTS", "Role", "Round", "RoundStatus", "Sample", "Site",
+    "StatsCommunity", "StatsPerson", "StatsSamplerHour", "StatsSite", "StatsSiteHour", "Tube", "TubeAction",
+    "TubeEvent", "TubeStatus", "User", "user_sites",
 ]

@@ -11,6 +11,7 @@ STAFF_ITEMS: list[tuple[str, object, tuple[str, ...]]] = [
     ("web.lab_receive", _l("Receive boxes and enter results"), ("lab", "admin")),
     ("web.lab_upload", _l("Upload a results file"), ("lab", "admin")),
     ("web.positives_page", _l("Positive pools: people to find"), ("coordinator", "admin")),
+    ("web.stats_dashboard", _l("Statistics"), ("admin", "coordinator")),
 ]
 # (endpoint, label)
 PUBLIC_ITEMS: list[tuple[str, object]] = []

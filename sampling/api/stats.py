@@ -1,0 +1,49 @@
+"""Summary statistics for coordinators: figures by area as JSON, CSV or XLSX, and the day's progress."""
+from flask import Response, g, jsonify, request
+from flask_babel import lazy_gettext as _l
+
+from sampling.api import bp
+from sampling.api.auth import staff_required
+from sampling.errors import BadRequest
+from sampling.services import stats, stats_export, stats_overview
+
+_MIMETYPES = {"csv": "text/csv; charset=utf-8",
+              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def _round_id() -> int:
+    value = request.args.get("round_id", "")
+    if not value.isdigit():
+        raise BadRequest(_l("round_id must be a round number."), code="bad_round")
+    return int(value)
+
+
+def _download(body: bytes, result: dict, extension: str) -> Response:
+    return Response(body, mimetype=_MIMETYPES[extension], headers={
+        "Content-Disposition": f'attachment; filename="{stats_export.filename(result, extension)}"',
+        "Cache-Control": "no-store"})
+
+
+@bp.get("/stats")
+@staff_required("admin", "coordinator")
+def get_stats():
+    round_id, level = _round_id(), request.args.get("level", "district")
+    parent, fmt = request.args.get("parent") or None, request.args.get("format", "json")
+    if fmt not in ("json", "csv", "xlsx"):
+        raise BadRequest(_l("format must be json, csv or xlsx."), code="bad_format")
+    if fmt == "xlsx":
+        body, result = stats_export.to_xlsx(g.user, round_id, level, parent)
+        return _download(body, result, "xlsx")
+    result = stats.area_stats(g.user, round_id, level, parent)
+    if fmt == "csv":
+        return _download(stats_export.to_csv(result), result, "csv")
+    return jsonify(result)
+
+
+@bp.get("/stats/overview")
+@staff_required("admin", "coordinator")
+def get_stats_overview():
+    result = stats_overview.overview(g.user, _round_id(), request.args.get("parent") or None)
+    for point in result["hourly"]:
+        point["hour"] = point["hour"].isoformat()
+    return jsonify(result)

@@ -1,0 +1,48 @@
+"""stats: pools by lab result and turnaround (needs the lab's tubes.result, sealed_at, resulted_at)
+
+To be placed AFTER the lab migration that adds tubes.result / boxed_at / received_at / resulted_at.
+While those columns are missing (this branch alone) it changes nothing.
+
+Revision ID: 0006b
+Revises: 0006
+"""
+from alembic import op
+from sqlalchemy import inspect
+
+from sampling import stats_triggers as st
+
+revision = '0006b'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+WATCHED = ["status", "round_id", "site_id", "result", "sealed_at", "resulted_at"]
+# members of a resulted pool follow its sample_count; plain scans (result NULL) do not fire the trigger
+EXTRA = "(NEW.result IS NOT NULL AND OLD.sample_count <> NEW.sample_count)"
+
+
+def _has_results(bind) -> bool:
+    return {"result", "resulted_at"} <= {c["name"] for c in inspect(bind).get_columns("tubes")}
+
+
+def upgrade():
+    bind = op.get_bind()
+    if not _has_results(bind):
+        return
+    dialect = bind.dialect.name
+    parts = st.TUBE_STATUS + st.tube_result_parts(dialect)
+    for statement in st.drop_tube_triggers(dialect) + st.tube_triggers(dialect, parts, WATCHED, EXTRA):
+        bind.exec_driver_sql(statement)
+    from sampling.services.stats_rebuild import rebuild_sql
+    for statement in rebuild_sql(dialect, None, with_results=True):
+        bind.exec_driver_sql(statement)
+
+
+def downgrade():
+    bind = op.get_bind()
+    if not _has_results(bind):
+        return
+    dialect = bind.dialect.name
+    for statement in st.drop_tube_triggers(dialect) + st.tube_triggers(dialect, st.TUBE_STATUS,
+                                                                       ["status", "round_id", "site_id"]):
+        bind.exec_driver_sql(statement)

@@ -1,0 +1,33 @@
+"""Figures other features plug into the statistics (wired by the lead at merge):
+
+- roster provider (data collision): ``fn(round_id) -> {community_code: (roster_total, tested)}``,
+  the latest roster collision per community; rolled up to streets and districts, it gives the
+  ``roster_total``, ``roster_tested`` and ``completion`` columns.
+- follow-up provider (lab, positive/invalid pools): ``fn(round_id) -> {site_code: (members, closed)}``,
+  members of positive or invalid pools to retest alone, and how many have a single result;
+  it gives ``followup_total`` and ``followup_closed``.
+
+Until a provider is registered those columns are null. Providers must answer with bounded,
+indexed queries (they run on every dashboard refresh)."""
+from collections.abc import Callable
+
+Provider = Callable[[int], dict[str, tuple[int, int]]]
+_providers: dict[str, Provider | None] = {"roster": None, "followup": None}
+
+
+def set_roster_provider(provider: Provider | None) -> None:
+    """Register (or with None remove) the per-community roster collision figures."""
+    _providers["roster"] = provider
+
+
+def set_followup_provider(provider: Provider | None) -> None:
+    """Register (or with None remove) the per-site pool follow-up figures."""
+    _providers["followup"] = provider
+
+
+def roster_provider() -> Provider | None:
+    return _providers["roster"]
+
+
+def followup_provider() -> Provider | None:
+    return _providers["followup"]

@@ -1,0 +1,63 @@
+"""The statistics dashboard: a round's figures for the coordinator's area, drilling down district →
+street → community → site, refreshing itself, with CSV and Excel downloads."""
+from datetime import UTC, datetime
+
+from flask import current_app, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from sampling.models import Role
+from sampling.services import rounds
+from sampling.services.access import can_access_region, require_role
+from sampling.services.regions import get_region
+from sampling.services.stats import LEVELS, area_stats, breadcrumb, child_level
+from sampling.services.stats_export import LEVEL_NAMES
+from sampling.services.stats_overview import overview
+from sampling.web import bp, stats_charts
+
+
+def _default_level(user) -> str:
+    if user.role == Role.COORDINATOR.value and user.region is not None:
+        return child_level(user.region.level) or "site"
+    return "district"
+
+
+def _context() -> dict:
+    user = current_user._get_current_object()
+    require_role(user, (Role.ADMIN, Role.COORDINATOR))
+    all_rounds = rounds.list_rounds()
+    if not all_rounds:
+        return {"rounds": [], "result": None, "level_names": {}}
+    round_id = request.args.get("round_id", type=int) or next(
+        (r.id for r in all_rounds if r.status == "open"), all_rounds[0].id)
+    level = request.args.get("level") if request.args.get("level") in LEVELS else _default_level(user)
+    parent = request.args.get("parent") or None
+    result = area_stats(user, round_id, level, parent)
+    progress = overview(user, round_id, parent)
+    here = get_region(parent) if parent else (user.region if user.role == Role.COORDINATOR.value else None)
+    crumbs = [dict(c, url=url_for("web.stats_dashboard", round_id=round_id, level=child_level(c["level"]),
+                                  parent=c["code"]) if can_access_region(user, get_region(c["code"])) else None)
+              for c in breadcrumb(here)]
+    args = {"round_id": round_id, "level": level, **({"parent": parent} if parent else {})}
+    return {
+        "rounds": all_rounds, "round_id": round_id, "level": level, "parent": parent, "result": result,
+        "progress": progress, "crumbs": crumbs, "is_admin": user.role == Role.ADMIN.value,
+        "child_level": child_level(level), "args": args,
+        "hourly_chart": stats_charts.hourly_chart(progress["hourly"]),
+        "area_chart": stats_charts.area_chart(result["rows"]),
+        "updated_at": datetime.now(UTC).astimezone(stats_charts.local_zone()).strftime("%H:%M:%S"),
+        "refresh_seconds": current_app.config.get("STATS_REFRESH_SECONDS", 30),
+        "level_names": {k: str(v) for k, v in LEVEL_NAMES.items()},
+    }
+
+
+@bp.get("/stats")
+@login_required
+def stats_dashboard():
+    return render_template("stats/dashboard.html", **_context())
+
+
+@bp.get("/stats/panel")
+@login_required
+def stats_panel():
+    """The figures alone, for the dashboard's periodic refresh."""
+    return render_template("stats/_panel.html", **_context())

@@ -1,0 +1,54 @@
+"""A real Chromium: a district coordinator follows a round on a phone, sees new scans appear without
+reloading, drills down, and downloads the district's figures as an Excel file."""
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import text
+
+from sampling.extensions import db
+from tests.conftest import PASSWORD
+from tests.stats_data import at, build_known_round
+
+pytestmark = pytest.mark.browser
+
+
+def test_coordinator_follows_the_round_and_downloads(page, server, demo_city, make_user, tmp_path):
+    server.config["STATS_REFRESH_SECONDS"] = 1
+    data = build_known_round()
+    make_user("coordinator", username="hp_coordinator", region="120101")
+    page.goto("/login")
+    page.fill("#username", "hp_coordinator")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+    page.click("text=统计")
+    assert page.locator("h1").inner_text() == "统计"
+    sampled = page.locator(".stat-value[data-key=sampled]")
+    assert sampled.inner_text() == "8"
+    assert page.locator("#stats-table tbody tr").count() == 2
+    assert page.locator("svg.chart rect.bar").count() >= 2
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # fits the phone
+
+    # a new scan arrives: the figure changes by itself
+    tube = data["tubes"]["T2"]
+    db.session.execute(text(
+        "INSERT INTO samples (tube_id, resident_id, round_id, site_id, supplementary, sampled_at) "
+        "SELECT id, :r, round_id, site_id, :f, :ts FROM tubes WHERE id = :t"),
+        {"t": tube, "r": data["residents"][9], "f": False, "ts": at(10, 30).strftime("%Y-%m-%d %H:%M:%S")})
+    db.session.commit()
+    page.wait_for_function("document.querySelector('.stat-value[data-key=sampled]').textContent.trim() === '9'")
+    assert page.url.endswith("/stats")  # no reload
+
+    with page.expect_download() as info:
+        page.click("#download-xlsx")
+    path = tmp_path / "stats.xlsx"
+    info.value.save_as(path)
+    book = load_workbook(path)
+    assert book.sheetnames == ["街道", "社区", "采样点"]
+    streets = [[c.value for c in row][:4] for row in book["街道"].iter_rows(min_row=2)]
+    assert streets == [["120101001", "劝业场街道", 8, 9], ["120101002", "小白楼街道", 2, 0], [None, "合计", 10, 9]]
+
+    page.click("#stats-table a:text('劝业场街道')")
+    page.wait_for_url("**parent=120101001**")
+    page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
+    assert page.locator("#stats-table tbody tr").count() == 2  # its communities
+    assert "新华里社区" in page.locator("#stats-table").inner_text()
