@@ -15,7 +15,7 @@ LEVEL_NAMES = {"district": _l("Districts"), "street": _l("Streets"), "community"
 
 # (key, header, width in characters); completion is a fraction shown as a percentage
 COLUMNS = [
-    ("code", _l("Code"), 14), ("name", _l("Name"), 24), ("registered", _l("Registered residents"), 12),
+    ("code", _l("Code"), 14), ("name", _l("Area"), 24), ("registered", _l("Registered residents"), 12),
     ("sampled", _l("People sampled"), 12), ("supplementary", _l("Supplementary samples"), 12),
     ("samples", _l("Samples"), 10), ("tubes", _l("Tubes"), 10), ("tubes_open", _l("Tubes open"), 10),
     ("tubes_sealed", _l("Tubes sealed"), 10), ("tubes_boxed", _l("Tubes boxed"), 10),
