@@ -60,6 +60,9 @@ def create_app(config: Mapping | None = None) -> Flask:
     from sampling import cli
     cli.register(app)
 
+    from sampling.services import positives, stats_hooks
+    stats_hooks.set_followup_provider(positives.followup_by_site)
+
     from sampling.web import menus
     menus.register(app)
     app.jinja_env.globals["get_locale"] = lambda: str(get_locale())
