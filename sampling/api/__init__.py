@@ -3,4 +3,12 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from sampling.api import auth, errors, lab, residents, rounds, spec, stats  # noqa: E402,F401  (routes register on import)
+from sampling.api import (  # noqa: E402,F401  (routes register on import)
+    auth,
+    errors,
+    lab,
+    residents,
+    rounds,
+    spec,
+    stats,
+)
