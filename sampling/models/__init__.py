@@ -1,6 +1,7 @@
 """The data model. Every table is created and changed only through migrations."""
 from sampling.models.regions import Region, RegionLevel, Site
 from sampling.models.residents import IdType, Resident, ResidentSource
+from sampling.models.rosters import Collision, CollisionCategory, CollisionRow, Roster, RosterEntry
 from sampling.models.rounds import Round, RoundStatus
 from sampling.models.sampling import Sample, Tube, TubeStatus
 from sampling.models.users import ApiToken, Role, User, user_sites
@@ -8,4 +9,5 @@ from sampling.models.users import ApiToken, Role, User, user_sites
 __all__ = [
     "ApiToken", "IdType", "Region", "RegionLevel", "Resident", "ResidentSource", "Role", "Round", "RoundStatus",
     "Sample", "Site", "Tube", "TubeStatus", "User", "user_sites",
+    "Collision", "CollisionCategory", "CollisionRow", "Roster", "RosterEntry",
 ]

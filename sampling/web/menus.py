@@ -6,7 +6,9 @@ ROLE_LABELS = {"admin": _l("administrator"), "coordinator": _l("coordinator"),
                "sampler": _l("sampling staff"), "lab": _l("lab staff")}
 
 # (endpoint, label, roles that see it)
-STAFF_ITEMS: list[tuple[str, object, tuple[str, ...]]] = []
+STAFF_ITEMS: list[tuple[str, object, tuple[str, ...]]] = [
+    ("web.rosters_page", _l("Rosters and collisions"), ("admin", "coordinator")),
+]
 # (endpoint, label)
 PUBLIC_ITEMS: list[tuple[str, object]] = []
 
