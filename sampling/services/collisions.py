@@ -23,12 +23,14 @@ FIELD_TZ = timezone(timedelta(hours=8))  # China Standard Time: a time given wit
 CATEGORIES = ("tested", "untested", "not_on_roster", "name_mismatch", "invalid")
 
 _WINDOW = {"from": " AND s.sampled_at >= :sampled_from", "to": " AND s.sampled_at < :sampled_to"}
+# CROSS JOIN makes SQLite look residents up by number first, then their samples by (round, resident);
+# PostgreSQL plans it as an ordinary join (a hash anti-join).
 UNTESTED_SQL = """
 INSERT INTO collision_rows (collision_id, category, entry_id)
 SELECT :cid, 1, e.id FROM roster_entries e
 WHERE e.roster_id = :rid AND e.error IS NULL AND NOT EXISTS (
-  SELECT 1 FROM residents r JOIN samples s ON s.resident_id = r.id
-  WHERE r.id_number = e.id_number AND s.round_id = :round_id{window})"""
+  SELECT 1 FROM residents r CROSS JOIN samples s
+  WHERE r.id_number = e.id_number AND s.resident_id = r.id AND s.round_id = :round_id{window})"""
 NOT_ON_ROSTER_SQL = """
 INSERT INTO collision_rows (collision_id, category, resident_id)
 SELECT DISTINCT :cid, 2, s.resident_id FROM samples s

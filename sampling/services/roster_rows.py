@@ -12,7 +12,6 @@ from sampling.services.identity import (
     ID_TYPE_LABELS,
     InvalidValue,
     normalize_document,
-    normalize_text,
     validate_document,
     validate_name,
     validate_phone,
@@ -124,36 +123,39 @@ class Counter:
         self.valid = 0
 
 
-def _clip(value: str, field: str) -> str:
-    return value[:_LIMITS[field]]
+_PLAIN = ("community", "building", "unit", "room", "address")
+_NFKC = unicodedata.normalize
 
 
 def check_row(values: dict[str, str]) -> tuple[dict[str, str], str | None, str | None]:
-    """Normalised values, and the first problem found (error code, column) or (None, None)."""
-    out = {f: _clip(normalize_text(values.get(f, "")), f) for f in FIELDS}
-    id_type = IdType.RESIDENT_ID_CARD.value
-    if out["id_type"]:
-        id_type = _ID_TYPES.get(_id_type_key(out["id_type"]))
-        if id_type is None:
-            return out, "invalid_id_type", "id_type"
-    out["id_type"] = id_type
-    raw_number = values.get("id_number", "")
-    if not normalize_document(raw_number):
+    """Normalised values, and the first problem found (error code, column) or (None, None).
+    ``values`` holds the mapped columns only. Runs once per row of a million-row file: lean."""
+    out = {f: _NFKC("NFKC", values[f]).strip()[:_LIMITS[f]] if f in values else "" for f in _PLAIN}
+    raw_type = values.get("id_type", "")
+    id_type = _ID_TYPES.get(_id_type_key(raw_type)) if raw_type else IdType.RESIDENT_ID_CARD.value
+    raw_name, raw_number, raw_phone = values.get("name", ""), values.get("id_number", ""), values.get("phone", "")
+    out["id_type"] = id_type or raw_type[:_LIMITS["id_type"]]
+    out["phone"] = raw_phone[:_LIMITS["phone"]]
+    out["name"] = raw_name.strip()[:_LIMITS["name"]]
+    out["id_number"] = raw_number.strip()[:_LIMITS["id_number"]]
+    if id_type is None:
+        return out, "invalid_id_type", "id_type"
+    if not out["id_number"]:
         return out, "missing_id_number", "id_number"
     try:
         out["id_number"] = validate_document(id_type, raw_number)
     except InvalidValue:
-        out["id_number"] = _clip(normalize_document(raw_number), "id_number")
+        out["id_number"] = normalize_document(raw_number)[:_LIMITS["id_number"]]
         return out, "invalid_id_number", "id_number"
     if not out["name"]:
         return out, "missing_name", "name"
     try:
-        out["name"] = validate_name(values.get("name", ""))
+        out["name"] = validate_name(raw_name)
     except InvalidValue:
         return out, "invalid_name", "name"
-    if out["phone"]:
+    if raw_phone:
         try:
-            out["phone"] = validate_phone(out["phone"], required=False) or ""
+            out["phone"] = validate_phone(raw_phone, required=False) or ""
         except InvalidValue:
             pass  # a bad phone number is kept as written: the row is still a person to find
     return out, None, None
@@ -168,8 +170,7 @@ def parse(rows: Iterable[list[str]], columns: dict[str, int], roster_id: int,
         if not any(row):
             continue
         width = len(row)
-        values = {f: (row[i] if i < width else "") for f, i in items}
-        out, error, column = check_row(values)
+        out, error, column = check_row({f: row[i] for f, i in items if i < width})
         counter.total += 1
         if error is None:
             counter.valid += 1

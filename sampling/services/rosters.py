@@ -93,6 +93,7 @@ def _bulk_load(rows) -> None:
         with raw.cursor() as cursor, cursor.copy(f"COPY roster_entries ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
+        connection.exec_driver_sql("ANALYZE roster_entries")  # fresh statistics for the collision's plan
         return
     sql = f"INSERT INTO roster_entries ({names}) VALUES ({', '.join('?' * len(_COLUMNS))})"
     while batch := list(islice(rows, _BATCH)):
