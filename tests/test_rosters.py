@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from sampling.errors import Forbidden, ValidationFailed
+from sampling.errors import BadRequest, Forbidden, ValidationFailed
 from sampling.extensions import db
 from sampling.models import Collision, CollisionRow, Roster, RosterEntry
 from sampling.services import rosters
@@ -164,3 +164,15 @@ def test_api_refuses_bad_requests(demo_city, make_user, client, token_for, serve
     big = client.post("/api/v1/rosters", headers=headers, content_type="multipart/form-data",
                       data={"file": (io.BytesIO(b"x" * (1024 * 1024 + 10)), "r.csv")})
     assert big.status_code == 413 and big.get_json()["error"]["code"] == "too_large"
+
+
+def test_a_file_that_breaks_midway_leaves_nothing_behind(demo_city, make_user):
+    user = make_user("coordinator", region="120101")
+    rows = [HEADER_EN] + [[f"住户{i}", "", id_number(i % 1000), "", "", "", "", "", ""] for i in range(8000)]
+    data = csv_bytes(rows) + b"\xff\xfe\xfa broken\n"  # valid UTF-8 for the first 256 KB, then not
+    assert len(data) > 256 * 1024
+    with pytest.raises(BadRequest) as info:
+        rosters.upload_roster(user, io.BytesIO(data), "r.csv", "r", None)
+    assert info.value.code == "unreadable_file"
+    assert db.session.scalar(select(func.count()).select_from(Roster)) == 0
+    assert db.session.scalar(select(func.count()).select_from(RosterEntry)) == 0
