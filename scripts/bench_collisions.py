@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import bindparam, text  # noqa: E402
 from stdnum.cn import ric  # noqa: E402
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -36,9 +36,8 @@ PG_BENCH_DB = "bench_e"
 FLOOR_UNTESTED = """SELECT count(*) FROM roster_entries e WHERE e.roster_id = :rid AND e.error IS NULL
 AND NOT EXISTS (SELECT 1 FROM residents r CROSS JOIN samples s
                 WHERE r.id_number = e.id_number AND s.resident_id = r.id AND s.round_id = :round_id)"""
-FLOOR_NOT_ON_ROSTER = """SELECT count(DISTINCT s.resident_id) FROM samples s
-JOIN sites t ON t.id = s.site_id JOIN regions g ON g.id = t.community_id JOIN residents r ON r.id = s.resident_id
-WHERE s.round_id = :round_id AND g.path LIKE :prefix AND NOT EXISTS (
+FLOOR_NOT_ON_ROSTER = """SELECT count(DISTINCT s.resident_id) FROM samples s JOIN residents r ON r.id = s.resident_id
+WHERE s.round_id = :round_id AND s.site_id IN :site_ids AND NOT EXISTS (
   SELECT 1 FROM roster_entries e WHERE e.roster_id = :rid AND e.id_number = r.id_number AND e.error IS NULL)"""
 
 
@@ -191,10 +190,18 @@ def bench(kind: str, args, roster_file: Path) -> dict:
         roster_id = roster.id
         run = lambda: collisions.run_collision(user, roster_id, round_id)  # noqa: E731
         col_time, col_peak, collision = timed(run, args.repeat)
-        params = {"rid": roster_id, "round_id": round_id, "prefix": roster.region.path + "%"}
-        floor_u, _, untested = timed(lambda: db.session.execute(text(FLOOR_UNTESTED), params).scalar(), args.repeat)
-        floor_n, _, off = timed(lambda: db.session.execute(text(FLOOR_NOT_ON_ROSTER), params).scalar(), args.repeat)
-        db.session.rollback()
+        params = {"rid": roster_id, "round_id": round_id, "site_ids": collisions.region_site_ids(roster.region)}
+
+        def floor(sql: str):
+            """The bare query, in a transaction with the same settings as a collision run."""
+            rosters.large_work_mem()
+            stmt = text(sql).bindparams(bindparam("site_ids", expanding=True)) if ":site_ids" in sql else text(sql)
+            value = db.session.execute(stmt, params).scalar()
+            db.session.rollback()
+            return value
+
+        floor_u, _, untested = timed(lambda: floor(FLOOR_UNTESTED), args.repeat)
+        floor_n, _, off = timed(lambda: floor(FLOOR_NOT_ON_ROSTER), args.repeat)
         assert untested == collision.untested and off == collision.not_on_roster, (untested, off, collision)
         result = {"db": kind, "rows": args.rows, "upload_s": up_time, "upload_peak_mb": up_peak,
                   "collision_s": col_time, "collision_peak_mb": col_peak, "floor_untested_s": floor_u,

@@ -106,9 +106,9 @@ class CollisionRow(db.Model):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    collision_id: Mapped[int] = mapped_column(ForeignKey("collisions.id", ondelete="CASCADE"))
+    collision_id: Mapped[int] = mapped_column(Integer)
     category: Mapped[int] = mapped_column(SmallInteger)
-    # No foreign keys on these two: a check per inserted row would double the cost of a run, and
-    # the rows go with their collision (ON DELETE CASCADE), which goes with its roster.
+    # No foreign keys here: a check per inserted row costs as much as the anti-join itself. The
+    # rows are deleted with their roster by services.rosters (and only written by a run).
     entry_id: Mapped[int | None] = mapped_column(BigId)
     resident_id: Mapped[int | None] = mapped_column(BigId)

@@ -13,10 +13,10 @@ from sqlalchemy import bindparam, func, select, text
 
 from sampling.errors import NotFound, ValidationFailed
 from sampling.extensions import db
-from sampling.models import Collision, CollisionCategory, CollisionRow, Role, RosterEntry, User
+from sampling.models import Collision, CollisionCategory, CollisionRow, Region, Role, RosterEntry, Site, User
 from sampling.models.base import UTCDateTime
 from sampling.services.access import require_region, require_role
-from sampling.services.rosters import get_roster
+from sampling.services.rosters import get_roster, large_work_mem
 from sampling.services.rounds import get_round
 
 FIELD_TZ = timezone(timedelta(hours=8))  # China Standard Time: a time given without a zone
@@ -33,10 +33,8 @@ WHERE e.roster_id = :rid AND e.error IS NULL AND NOT EXISTS (
   WHERE r.id_number = e.id_number AND s.resident_id = r.id AND s.round_id = :round_id{window})"""
 NOT_ON_ROSTER_SQL = """
 INSERT INTO collision_rows (collision_id, category, resident_id)
-SELECT DISTINCT :cid, 2, s.resident_id FROM samples s
-JOIN sites t ON t.id = s.site_id JOIN regions g ON g.id = t.community_id
-JOIN residents r ON r.id = s.resident_id
-WHERE s.round_id = :round_id{window} AND g.path LIKE :region_prefix AND NOT EXISTS (
+SELECT DISTINCT :cid, 2, s.resident_id FROM samples s JOIN residents r ON r.id = s.resident_id
+WHERE s.round_id = :round_id{window} AND s.site_id IN :site_ids AND NOT EXISTS (
   SELECT 1 FROM roster_entries e WHERE e.roster_id = :rid AND e.id_number = r.id_number AND e.error IS NULL)"""
 NAME_MISMATCH_SQL = """
 INSERT INTO collision_rows (collision_id, category, entry_id, resident_id)
@@ -64,7 +62,16 @@ def _sql(template: str, sampled_from, sampled_to):
     sql = template.format(window=window)
     stmt = text(sql)
     binds = [bindparam(n, type_=UTCDateTime()) for n in ("sampled_from", "sampled_to") if f":{n}" in sql]
+    if ":site_ids" in sql:
+        binds.append(bindparam("site_ids", expanding=True))
     return stmt.bindparams(*binds) if binds else stmt
+
+
+def region_site_ids(region) -> list[int]:
+    """Ids of the sampling sites inside a region (a few hundred at most: not a row-sized list).
+    Given to the query as a list, PostgreSQL estimates the samples they hold from its statistics."""
+    return list(db.session.scalars(select(Site.id).join(Region, Region.id == Site.community_id)
+                                   .where(Region.path.startswith(region.path, autoescape=True))))
 
 
 def run_collision(user: User, roster_id, round_id, sampled_from=None, sampled_to=None) -> Collision:
@@ -83,7 +90,8 @@ def run_collision(user: User, roster_id, round_id, sampled_from=None, sampled_to
                           roster_total=roster.rows_total, invalid=roster.rows_invalid)
     db.session.add(collision)
     db.session.flush()
-    params = {"cid": collision.id, "rid": roster.id, "round_id": rnd.id, "region_prefix": roster.region.path + "%"}
+    large_work_mem()
+    params = {"cid": collision.id, "rid": roster.id, "round_id": rnd.id, "site_ids": region_site_ids(roster.region)}
     if start:
         params["sampled_from"] = start
     if end:

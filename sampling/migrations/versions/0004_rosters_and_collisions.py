@@ -1,5 +1,8 @@
 """rosters and collisions
 
+collision_rows has no foreign keys on purpose (a per-row check would cost as much as the
+collision's anti-join); its rows are deleted with their roster by services.rosters.
+
 Revision ID: 0004
 Revises: 0002
 Create Date: 2026-11-22 07:34:07.923698
@@ -87,7 +90,6 @@ def upgrade():
     sa.Column('entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('resident_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.CheckConstraint('category IN (1, 2, 3)', name=op.f('ck_collision_rows_category')),
-    sa.ForeignKeyConstraint(['collision_id'], ['collisions.id'], name=op.f('fk_collision_rows_collision_id_collisions'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_collision_rows'))
     )
     with op.batch_alter_table('collision_rows', schema=None) as batch_op:
