@@ -164,6 +164,7 @@ def test_api_refuses_bad_requests(demo_city, make_user, client, token_for, serve
     big = client.post("/api/v1/rosters", headers=headers, content_type="multipart/form-data",
                       data={"file": (io.BytesIO(b"x" * (1024 * 1024 + 10)), "r.csv")})
     assert big.status_code == 413 and big.get_json()["error"]["code"] == "too_large"
+    assert "1 MB" in big.get_json()["error"]["message"]
 
 
 def test_a_file_that_breaks_midway_leaves_nothing_behind(demo_city, make_user):

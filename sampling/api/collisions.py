@@ -4,16 +4,24 @@ from flask_babel import lazy_gettext as _l
 
 from sampling.api import bp
 from sampling.api.auth import json_body, staff_required
-from sampling.errors import ValidationFailed
+from sampling.errors import DomainError, ValidationFailed
 from sampling.exports import csv_chunks, xlsx_file
 from sampling.services import collision_lists, collisions, rosters
 
 _STAFF = ("admin", "coordinator")
 
 
+class TooLarge(DomainError):
+    status = 413
+    default_code = "too_large"
+
+
 def _upload():
     """The uploaded file, after raising the size limit to the roster limit for this request."""
-    request.max_content_length = current_app.config["ROSTER_MAX_UPLOAD_MB"] * 1024 * 1024
+    limit_mb = current_app.config["ROSTER_MAX_UPLOAD_MB"]
+    if request.content_length and request.content_length > limit_mb * 1024 * 1024:
+        raise TooLarge(_l("The file is larger than %(mb)s MB. Split the roster into smaller files.", mb=limit_mb))
+    request.max_content_length = limit_mb * 1024 * 1024
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ValidationFailed(fields={"file": _l("Choose a file.")})
