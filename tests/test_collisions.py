@@ -115,3 +115,31 @@ def test_sampled_in_a_site_of_the_region_counts_resident_registered_elsewhere(ca
     db.session.commit()
     collision = collisions.run_collision(case["user"], case["roster"].id, case["round"].id)
     assert sorted(r[0] for r in collision_lists.rows(collision, "not_on_roster")) == ["吴十", "孙八"]
+
+
+def test_concurrent_runs_keep_their_own_rows(case, server):
+    """Runs of one roster in parallel (separate sessions) each get exactly their own lists."""
+    import threading
+
+    from sampling.models import User
+    user_id, roster_id, round_id = case["user"].id, case["roster"].id, case["round"].id
+    results, failures = [], []
+
+    def run():
+        try:
+            with server.app_context():
+                collision = collisions.run_collision(db.session.get(User, user_id), roster_id, round_id)
+                untested = list(collision_lists.rows(collision, "untested"))
+                visitors = list(collision_lists.rows(collision, "not_on_roster"))
+                results.append((collision.id, collision.untested, len(untested), len(visitors)))
+                db.session.remove()
+        except Exception as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not failures
+    assert sorted(r[1:] for r in results) == [(2, 2, 1)] * 4 and len({r[0] for r in results}) == 4
