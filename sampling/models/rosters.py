@@ -7,7 +7,7 @@ Rosters are personal data: they are kept only inside the uploader's region and d
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sampling.extensions import db
@@ -97,18 +97,18 @@ class Collision(db.Model):
 
 class CollisionRow(db.Model):
     """One listed person of a collision: a roster entry (untested, name mismatch) and/or a
-    resident (not on roster, name mismatch). Stored so that downloads are a stable snapshot."""
+    resident (not on roster, name mismatch); 0 where there is none. Stored so that downloads are
+    a stable snapshot. The primary key is the only index (and on SQLite the table itself)."""
 
     __tablename__ = "collision_rows"
     __table_args__ = (
         CheckConstraint("category IN (1, 2, 3)", name="category"),
-        Index("ix_collision_rows_collision_category", "collision_id", "category", "entry_id"),
+        {"sqlite_with_rowid": False},
     )
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    collision_id: Mapped[int] = mapped_column(Integer)
-    category: Mapped[int] = mapped_column(SmallInteger)
     # No foreign keys here: a check per inserted row costs as much as the anti-join itself. The
     # rows are deleted with their roster by services.rosters (and only written by a run).
-    entry_id: Mapped[int | None] = mapped_column(BigId)
-    resident_id: Mapped[int | None] = mapped_column(BigId)
+    collision_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=0)
+    resident_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=0)

@@ -26,14 +26,14 @@ _WINDOW = {"from": " AND s.sampled_at >= :sampled_from", "to": " AND s.sampled_a
 # CROSS JOIN makes SQLite look residents up by number first, then their samples by (round, resident);
 # PostgreSQL plans it as an ordinary join (a hash anti-join).
 UNTESTED_SQL = """
-INSERT INTO collision_rows (collision_id, category, entry_id)
-SELECT :cid, 1, e.id FROM roster_entries e
+INSERT INTO collision_rows (collision_id, category, entry_id, resident_id)
+SELECT :cid, 1, e.id, 0 FROM roster_entries e
 WHERE e.roster_id = :rid AND e.error IS NULL AND NOT EXISTS (
   SELECT 1 FROM residents r CROSS JOIN samples s
   WHERE r.id_number = e.id_number AND s.resident_id = r.id AND s.round_id = :round_id{window})"""
 NOT_ON_ROSTER_SQL = """
-INSERT INTO collision_rows (collision_id, category, resident_id)
-SELECT DISTINCT :cid, 2, s.resident_id FROM samples s JOIN residents r ON r.id = s.resident_id
+INSERT INTO collision_rows (collision_id, category, entry_id, resident_id)
+SELECT DISTINCT :cid, 2, 0, s.resident_id FROM samples s JOIN residents r ON r.id = s.resident_id
 WHERE s.round_id = :round_id{window} AND s.site_id IN :site_ids AND NOT EXISTS (
   SELECT 1 FROM roster_entries e WHERE e.roster_id = :rid AND e.id_number = r.id_number AND e.error IS NULL)"""
 NAME_MISMATCH_SQL = """
