@@ -192,9 +192,12 @@ def bench(kind: str, args, roster_file: Path) -> dict:
         col_time, col_peak, collision = timed(run, args.repeat)
         params = {"rid": roster_id, "round_id": round_id, "site_ids": collisions.region_site_ids(roster.region)}
 
-        def floor(sql: str):
-            """The bare query, in a transaction with the same settings as a collision run."""
+        def floor(sql: str, serial: bool = False):
+            """The bare query, in a transaction with the same settings as a collision run.
+            ``serial``: without parallel workers (PostgreSQL runs INSERT ... SELECT serially)."""
             rosters.large_work_mem()
+            if serial and kind == "postgresql":
+                db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
             stmt = text(sql).bindparams(bindparam("site_ids", expanding=True)) if ":site_ids" in sql else text(sql)
             value = db.session.execute(stmt, params).scalar()
             db.session.rollback()
@@ -202,10 +205,15 @@ def bench(kind: str, args, roster_file: Path) -> dict:
 
         floor_u, _, untested = timed(lambda: floor(FLOOR_UNTESTED), args.repeat)
         floor_n, _, off = timed(lambda: floor(FLOOR_NOT_ON_ROSTER), args.repeat)
+        serial = 0.0
+        if kind == "postgresql":
+            serial = (timed(lambda: floor(FLOOR_UNTESTED, True), args.repeat)[0]
+                      + timed(lambda: floor(FLOOR_NOT_ON_ROSTER, True), args.repeat)[0])
         assert untested == collision.untested and off == collision.not_on_roster, (untested, off, collision)
         result = {"db": kind, "rows": args.rows, "upload_s": up_time, "upload_peak_mb": up_peak,
                   "collision_s": col_time, "collision_peak_mb": col_peak, "floor_untested_s": floor_u,
-                  "floor_both_s": floor_u + floor_n, "tested": collision.tested, "untested": collision.untested,
+                  "floor_both_s": floor_u + floor_n, "floor_serial_s": serial,
+                  "tested": collision.tested, "untested": collision.untested,
                   "not_on_roster": collision.not_on_roster, "name_mismatch": collision.name_mismatch}
         db.session.remove()
         db.engine.dispose()
@@ -237,6 +245,10 @@ def main() -> int:
                   f"{r['collision_s'] / r['floor_both_s']:>7.2f}{r['floor_untested_s']:>10.2f}"
                   f"{r['collision_s'] / r['floor_untested_s']:>8.2f}\n")
     out.write("\nfloor = bare anti-joins (untested count + not-on-roster count); floor1 = untested count only.\n")
+    for r in results:
+        if r["floor_serial_s"]:
+            out.write(f"{r['db']}: floor without parallel workers {r['floor_serial_s']:.2f} s, ratio "
+                      f"{r['collision_s'] / r['floor_serial_s']:.2f} (INSERT ... SELECT runs serially)\n")
     for r in results:
         out.write(f"{r['db']}: tested {r['tested']}, untested {r['untested']}, not on roster {r['not_on_roster']}, "
                   f"name mismatch {r['name_mismatch']}\n")
