@@ -177,3 +177,16 @@ def test_a_file_that_breaks_midway_leaves_nothing_behind(demo_city, make_user):
     assert info.value.code == "unreadable_file"
     assert db.session.scalar(select(func.count()).select_from(Roster)) == 0
     assert db.session.scalar(select(func.count()).select_from(RosterEntry)) == 0
+
+
+def test_api_inspect_reads_the_header_for_the_mapping_step(demo_city, make_user, client, token_for):
+    headers = token_for(make_user("coordinator", region="120101"))
+    rows = [["序号", "户主", "身份证号", "楼号"], ["1", "张三", id_number(1), "3"]]
+    for data, filename in ((csv_bytes(rows, "gb18030")[:40], "r.csv"), (xlsx_bytes(rows), "r.xlsx")):
+        response = client.post("/api/v1/rosters/inspect", headers=headers, content_type="multipart/form-data",
+                               data={"file": (io.BytesIO(data), filename)})
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        assert body["headers"] == ["序号", "户主", "身份证号", "楼号"]
+        assert body["mapping"]["id_number"] == 2 and body["mapping"]["building"] == 3
+        assert body["mapping"]["name"] is None
