@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from sampling.errors import BadRequest, Forbidden, ValidationFailed
+from sampling.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from sampling.extensions import db
 from sampling.models import Collision, CollisionRow, Roster, RosterEntry
 from sampling.services import rosters
@@ -18,7 +18,8 @@ def _rows(header):
     return [header,
             ["张三", "居民身份证" if header is HEADER_ZH else "resident_id_card", id_number(1), "138 0000 0001",
              "新华里社区", "1号楼", "1单元", "101", "新华里1号楼1单元101"],
-            ["欧阳·娜娜", "", id_number(2).lower(), "", "新华里社区", "1号楼", "1单元", "102", ""],
+            ["欧阳·娜娜", "" if header is HEADER_ZH else "ID card", id_number(2).lower(), "", "新华里社区", "1号楼",
+             "1单元", "102", ""],
             ["Li Si", "护照" if header is HEADER_ZH else "passport", "E12345678", "", "新华里社区", "2号楼", "", "",
              ""]]
 
@@ -105,6 +106,8 @@ def test_expired_rosters_are_purged_with_their_collisions(demo_city, make_user, 
     new.created_at = datetime.now(UTC) - timedelta(days=10)
     db.session.commit()
     app.config["ROSTER_RETENTION_DAYS"] = 7
+    with pytest.raises(NotFound):  # expired: gone for users even before the purge runs
+        rosters.get_roster(user, new.id)
     result = app.test_cli_runner().invoke(args=["purge-rosters"])
     assert result.exit_code == 0 and "rosters deleted: 1" in result.output
 

@@ -43,6 +43,8 @@ ID_TYPE_VALUES = {
     "台湾居民来往大陆通行证": IdType.TAIWAN_PERMIT.value, "台胞证": IdType.TAIWAN_PERMIT.value,
     "外国人永久居留身份证": IdType.FOREIGN_PERMANENT_RESIDENT.value,
     "外国人永久居留证": IdType.FOREIGN_PERMANENT_RESIDENT.value, "其他": IdType.OTHER.value,
+    "ID card": IdType.RESIDENT_ID_CARD.value, "resident identity card": IdType.RESIDENT_ID_CARD.value,
+    "resident ID card": IdType.RESIDENT_ID_CARD.value, "other": IdType.OTHER.value,
 }
 ERROR_MESSAGES = {
     "missing_name": _l("The name is missing."),
