@@ -7,15 +7,17 @@ import tempfile
 from collections.abc import Iterable, Iterator
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _CHUNK_ROWS = 1000
 
 
 def safe_cell(value) -> str:
-    """The value as text; one that starts like a formula gets a leading apostrophe, so that Excel
-    and LibreOffice show it as text instead of running it (CSV/formula injection)."""
-    text = "" if value is None else str(value)
+    """The value as text, without control characters (which XLSX cannot hold); one that starts
+    like a formula gets a leading apostrophe, so that Excel and LibreOffice show it as text
+    instead of running it (CSV/formula injection)."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))  # control characters
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 

@@ -80,6 +80,7 @@ def test_exports_neutralise_formula_cells(demo_city, make_user, client, token_fo
     payloads = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)"]
     for i, payload in enumerate(payloads, start=20):
         rows.append([f"住户{i}", "", id_number(i), "", payload, payload, "1单元", "101", payload])
+    rows.append(["=坏\x07名字", "", id_number(40), "", "", "", "", "", ""])  # invalid name, control character
     roster, _ = rosters.upload_roster(user, io.BytesIO(csv_bytes(rows)), "r.csv", "r", None)
     collision = collisions.run_collision(user, roster.id, rnd.id)
     headers = token_for(user)
@@ -95,6 +96,9 @@ def test_exports_neutralise_formula_cells(demo_city, make_user, client, token_fo
     cells = [row[1].value for row in sheet.iter_rows(min_row=2)]
     assert sorted(cells) == sorted("'" + p for p in payloads)
     assert all(row[1].data_type == "s" for row in sheet.iter_rows(min_row=2))
+    bad = client.get(f"/api/v1/collisions/{collision.id}/invalid.xlsx", headers=headers)
+    assert bad.status_code == 200
+    assert [row[3].value for row in load_workbook(io.BytesIO(bad.data)).active.iter_rows(min_row=2)] == ["'=坏名字"]
 
 
 def test_unknown_roster_or_round(case):

@@ -54,9 +54,10 @@ def test_every_kind_of_bad_row_is_reported_and_good_rows_load(demo_city, make_us
             ["张三", "", good, "", "", "", "", "", ""],                       # 7 duplicate of row 2
             ["钱七", "驾照", id_number(7), "", "", "", "", "", ""],           # 8 unknown document type
             ["孙\x07八", "", id_number(8), "", "", "", "", "", ""],           # 9 bad name
-            ["周九", "", id_number(9), "not a phone", "", "", "", "", ""]]    # 10 ok, phone kept as written
+            ["周九", "", id_number(9), "not a phone", "", "", "", "", ""],    # 10 ok, phone kept as written
+            ["吴\x00十", "", id_number(10), "", "社\x00区", "", "", "", ""]]  # 11 ok: NUL characters dropped
     roster, errors = rosters.upload_roster(user, io.BytesIO(csv_bytes(rows, "gb18030")), "r.csv", "r", None)
-    assert (roster.rows_total, roster.rows_valid) == (9, 2)
+    assert (roster.rows_total, roster.rows_valid) == (10, 3)
     assert [(e["row"], e["column"], e["code"]) for e in errors] == [
         (3, "id_number", "invalid_id_number"), (4, "id_number", "invalid_id_number"), (5, "name", "missing_name"),
         (6, "id_number", "missing_id_number"), (7, "id_number", "duplicate"), (8, "id_type", "invalid_id_type"),

@@ -171,6 +171,8 @@ def parse(rows: Iterable[list[str]], columns: dict[str, int], roster_id: int,
     for number, row in enumerate(rows, start=2):
         if not any(row):
             continue
+        if "\x00" in "".join(row):  # PostgreSQL cannot store NUL in text
+            row = [c.replace("\x00", "") for c in row]
         width = len(row)
         out, error, column = check_row({f: row[i] for f, i in items if i < width})
         counter.total += 1
