@@ -194,3 +194,20 @@ def test_api_inspect_reads_the_header_for_the_mapping_step(demo_city, make_user,
         assert body["headers"] == ["序号", "户主", "身份证号", "楼号"]
         assert body["mapping"]["id_number"] == 2 and body["mapping"]["building"] == 3
         assert body["mapping"]["name"] is None
+
+
+def test_a_damaged_workbook_is_a_400(demo_city, make_user):
+    import zipfile
+    user = make_user("coordinator", region="120101")
+    good = io.BytesIO(xlsx_bytes(_rows(HEADER_ZH)))
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(good) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]  # the sheet's XML stops half-way
+            target.writestr(item, data)
+    with pytest.raises(BadRequest) as info:
+        rosters.upload_roster(user, io.BytesIO(damaged.getvalue()), "r.xlsx", "r", None)
+    assert info.value.code == "unreadable_file"
+    assert db.session.scalar(select(func.count()).select_from(Roster)) == 0

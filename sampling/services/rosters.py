@@ -9,7 +9,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, text
 
-from sampling.errors import BadRequest, NotFound, ValidationFailed
+from sampling.errors import BadRequest, DomainError, NotFound, ValidationFailed
 from sampling.extensions import db
 from sampling.models import Collision, CollisionRow, Region, Role, Roster, RosterEntry, User
 from sampling.models.base import utcnow
@@ -28,7 +28,7 @@ _STAFF = (Role.ADMIN, Role.COORDINATOR)
 def inspect_file(user: User, stream: BinaryIO, filename: str) -> dict:
     """The header row, the columns guessed for each field and a few rows, for the mapping step."""
     require_role(user, _STAFF)
-    rows = read_rows(stream, filename or "")
+    rows = _readable(read_rows(stream, filename or ""))
     header = next(rows, None)
     if header is None:
         raise BadRequest(_l("The file is empty."), code="empty_file")
@@ -49,7 +49,7 @@ def upload_roster(user: User, stream: BinaryIO, filename: str, name: str | None,
     if len(name) > 100:
         raise ValidationFailed(fields={"name": _l("A name of 1 to 100 characters is required.")})
     purge_expired_rosters()
-    rows = read_rows(stream, filename)
+    rows = _readable(read_rows(stream, filename))
     header = next(rows, None)
     if header is None:
         raise BadRequest(_l("The file is empty."), code="empty_file")
@@ -72,6 +72,16 @@ def upload_roster(user: User, stream: BinaryIO, filename: str, name: str | None,
     roster.rows_valid = counter.valid - duplicates
     db.session.commit()
     return roster, roster_errors(roster, MAX_REPORTED_ERRORS)
+
+
+def _readable(rows):
+    """The file's rows; a file that breaks while being read (a damaged workbook) is a 400."""
+    try:
+        yield from rows
+    except DomainError:
+        raise
+    except Exception as exc:  # openpyxl and zipfile raise many types for a damaged file
+        raise BadRequest(_l("The file could not be read as an Excel workbook."), code="unreadable_file") from exc
 
 
 def _upload_region(user: User, region_code) -> Region:
