@@ -83,6 +83,12 @@ def register(app) -> None:
         for error in result["errors"]:
             click.echo(f"  row {error['row']} ({error['username']}): {error['message']}", err=True)
 
+    @app.cli.command("purge-rosters")
+    def purge_rosters_cmd():
+        """Delete rosters (with their rows and collisions) older than ROSTER_RETENTION_DAYS."""
+        from sampling.services.rosters import purge_expired_rosters
+        click.echo(f"rosters deleted: {purge_expired_rosters()}")
+
     @app.cli.command("demo")
     @click.option("--if-empty", is_flag=True, help="Load only into a database with no regions yet.")
     def demo_cmd(if_empty):

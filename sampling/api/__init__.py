@@ -5,6 +5,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from sampling.api import (  # noqa: E402,F401  (routes register on import)
     auth,
+    collisions,
     errors,
     lab,
     residents,

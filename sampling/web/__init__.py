@@ -5,6 +5,7 @@ bp = Blueprint("web", __name__)
 
 from sampling.web import (  # noqa: E402,F401  (routes register on import)
     auth,
+    collisions,
     lab,
     pages,
     resident_pages,

@@ -12,6 +12,7 @@ STAFF_ITEMS: list[tuple[str, object, tuple[str, ...]]] = [
     ("web.lab_upload", _l("Upload a results file"), ("lab", "admin")),
     ("web.positives_page", _l("Positive pools: people to find"), ("coordinator", "admin")),
     ("web.stats_dashboard", _l("Statistics"), ("admin", "coordinator")),
+    ("web.rosters_page", _l("Rosters and collisions"), ("admin", "coordinator")),
 ]
 # (endpoint, label)
 PUBLIC_ITEMS: list[tuple[str, object]] = []

@@ -1,0 +1,109 @@
+"""Rosters and collisions: upload a roster, run it against a round, download the lists."""
+from flask import Response, current_app, g, jsonify, request, send_file, stream_with_context
+from flask_babel import lazy_gettext as _l
+
+from sampling.api import bp
+from sampling.api.auth import json_body, staff_required
+from sampling.errors import DomainError, ValidationFailed
+from sampling.exports import csv_chunks, xlsx_file
+from sampling.services import collision_lists, collisions, rosters
+
+_STAFF = ("admin", "coordinator")
+
+
+class TooLarge(DomainError):
+    status = 413
+    default_code = "too_large"
+
+
+def _upload():
+    """The uploaded file, after raising the size limit to the roster limit for this request."""
+    limit_mb = current_app.config["ROSTER_MAX_UPLOAD_MB"]
+    if request.content_length and request.content_length > limit_mb * 1024 * 1024:
+        raise TooLarge(_l("The file is larger than %(mb)s MB. Split the roster into smaller files.", mb=limit_mb))
+    request.max_content_length = limit_mb * 1024 * 1024
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationFailed(fields={"file": _l("Choose a file.")})
+    return upload
+
+
+@bp.post("/rosters/inspect")
+@staff_required(*_STAFF)
+def inspect_roster():
+    upload = _upload()
+    return jsonify(rosters.inspect_file(g.user, upload.stream, upload.filename))
+
+
+@bp.post("/rosters")
+@staff_required(*_STAFF)
+def upload_roster():
+    upload = _upload()
+    roster, errors = rosters.upload_roster(g.user, upload.stream, upload.filename, request.form.get("name"),
+                                           request.form.get("region_code"), request.form.get("mapping"))
+    return jsonify(roster_id=roster.id, rows_total=roster.rows_total, rows_valid=roster.rows_valid,
+                   errors=errors), 201
+
+
+@bp.get("/rosters")
+@staff_required(*_STAFF)
+def list_rosters():
+    return jsonify(rosters=[rosters.roster_to_dict(r) for r in rosters.list_rosters(g.user)])
+
+
+@bp.get("/rosters/<int:roster_id>")
+@staff_required(*_STAFF)
+def get_roster(roster_id):
+    roster = rosters.get_roster(g.user, roster_id)
+    return jsonify({**rosters.roster_to_dict(roster), "errors": rosters.roster_errors(roster, 100),
+                    "collisions": [collisions.collision_to_dict(c) for c in collisions.collisions_of(roster)]})
+
+
+@bp.delete("/rosters/<int:roster_id>")
+@staff_required(*_STAFF)
+def delete_roster(roster_id):
+    rosters.delete_roster(g.user, roster_id)
+    return "", 204
+
+
+@bp.post("/collisions")
+@staff_required(*_STAFF)
+def run_collision():
+    data = json_body()
+    collision = collisions.run_collision(g.user, data.get("roster_id"), data.get("round_id"),
+                                         data.get("from"), data.get("to"))
+    return jsonify(collisions.collision_to_dict(collision)), 201
+
+
+@bp.get("/collisions/<int:collision_id>")
+@staff_required(*_STAFF)
+def get_collision(collision_id):
+    collision = collisions.get_collision(g.user, collision_id)
+    return jsonify({**collisions.collision_to_dict(collision),
+                    "by_community": collisions.summary(collision),
+                    "by_building": collisions.summary(collision, by_building=True)})
+
+
+def download(collision, category: str, fmt: str):
+    """A list of a collision as a CSV (streamed) or XLSX download."""
+    name = f"collision-{collision.id}-{category}.{fmt}"
+    header, rows = collision_lists.header(category), collision_lists.rows(collision, category)
+    if fmt == "csv":
+        return Response(stream_with_context(csv_chunks(header, rows)), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return send_file(xlsx_file(header, rows, str(collision_lists.TITLES[category])), as_attachment=True,
+                     download_name=name,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def _download_view(category: str, fmt: str):
+    @staff_required(*_STAFF)
+    def view(collision_id):
+        return download(collisions.get_collision(g.user, collision_id), category, fmt)
+    return view
+
+
+for _category in collisions.CATEGORIES:
+    for _fmt in ("csv", "xlsx"):
+        bp.add_url_rule(f"/collisions/<int:collision_id>/{_category}.{_fmt}", f"collision_{_category}_{_fmt}",
+                        _download_view(_category, _fmt))

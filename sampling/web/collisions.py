@@ -1,0 +1,129 @@
+"""Pages for rosters and collisions: upload (mapping step, progress, report), run, summaries,
+downloads and the print-ready untested list."""
+from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import DateTimeLocalField, SelectField, SubmitField
+from wtforms.validators import Optional
+
+from sampling.errors import DomainError
+from sampling.exports import csv_chunks
+from sampling.extensions import db
+from sampling.models import Region
+from sampling.services import collision_lists, collisions, rosters
+from sampling.services.access import region_scope
+from sampling.services.roster_rows import FIELD_LABELS, FIELDS, REQUIRED
+from sampling.services.rounds import list_rounds
+from sampling.web import bp
+
+PRINT_LIMIT = 5000
+
+
+class CollideForm(FlaskForm):
+    round_id = SelectField(_l("Round"), coerce=int)
+    sampled_from = DateTimeLocalField(_l("Sampled from (optional)"), validators=[Optional()])
+    sampled_to = DateTimeLocalField(_l("Sampled until (optional)"), validators=[Optional()])
+    submit = SubmitField(_l("Compare with who was sampled"))
+
+
+class ConfirmForm(FlaskForm):
+    submit = SubmitField(_l("Confirm"))
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+@bp.get("/rosters")
+@login_required
+def rosters_page():
+    user = _user()
+    items = rosters.list_rosters(user)
+    regions = list(db.session.scalars(select(Region).where(region_scope(user, Region.path)).order_by(Region.path)))
+    return render_template("rosters/list.html", rosters=items, regions=regions, expires_at=rosters.expires_at,
+                           fields=[(f, str(FIELD_LABELS[f]), f in REQUIRED) for f in FIELDS],
+                           default_region=user.region.code if user.region else "")
+
+
+@bp.route("/rosters/<int:roster_id>", methods=["GET", "POST"])
+@login_required
+def roster_page(roster_id):
+    user = _user()
+    roster = rosters.get_roster(user, roster_id)
+    form = CollideForm()
+    form.round_id.choices = [(r.id, r.name) for r in list_rounds()]
+    if form.validate_on_submit():
+        try:
+            collision = collisions.run_collision(user, roster.id, form.round_id.data, _local(form.sampled_from.data),
+                                                 _local(form.sampled_to.data))
+        except DomainError as exc:
+            flash(" ".join([str(exc.message), *map(str, exc.fields.values())]), "error")
+        else:
+            return redirect(url_for("web.collision_page", collision_id=collision.id))
+    return render_template("rosters/detail.html", roster=roster, form=form, delete_form=ConfirmForm(),
+                           errors=rosters.roster_errors(roster, 100), expires_at=rosters.expires_at(roster),
+                           past=collisions.collisions_of(roster))
+
+
+def _local(moment):
+    return moment.isoformat() if moment else None
+
+
+@bp.post("/rosters/<int:roster_id>/delete")
+@login_required
+def delete_roster_page(roster_id):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    rosters.delete_roster(_user(), roster_id)
+    flash(_("The roster was deleted."), "info")
+    return redirect(url_for("web.rosters_page"))
+
+
+@bp.get("/rosters/<int:roster_id>/errors.csv")
+@login_required
+def roster_errors_csv(roster_id):
+    roster = rosters.get_roster(_user(), roster_id)
+    chunks = csv_chunks(collision_lists.header("invalid"), collision_lists.invalid_rows(roster.id))
+    return Response(stream_with_context(chunks), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="roster-{roster.id}-errors.csv"'})
+
+
+@bp.get("/collisions/<int:collision_id>")
+@login_required
+def collision_page(collision_id):
+    collision = collisions.get_collision(_user(), collision_id)
+    return render_template("rosters/collision.html", collision=collision, rerun_form=ConfirmForm(),
+                           by_community=collisions.summary(collision),
+                           by_building=collisions.summary(collision, by_building=True),
+                           categories=[(c, collision_lists.TITLES[c]) for c in collisions.CATEGORIES])
+
+
+@bp.post("/collisions/<int:collision_id>/rerun")
+@login_required
+def rerun_collision_page(collision_id):
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    old = collisions.get_collision(_user(), collision_id)
+    new = collisions.run_collision(_user(), old.roster_id, old.round_id,
+                                   old.sampled_from.isoformat() if old.sampled_from else None,
+                                   old.sampled_to.isoformat() if old.sampled_to else None)
+    return redirect(url_for("web.collision_page", collision_id=new.id))
+
+
+@bp.get("/collisions/<int:collision_id>/print")
+@login_required
+def collision_print_page(collision_id):
+    collision = collisions.get_collision(_user(), collision_id)
+    community, building = request.args.get("community"), request.args.get("building")
+    groups, truncated = collision_lists.print_groups(collision, community, building, PRINT_LIMIT)
+    return render_template("rosters/print.html", collision=collision, groups=groups, truncated=truncated,
+                           community=community, building=building, limit=PRINT_LIMIT)
+
+
+@bp.app_template_filter("field_time")
+def field_time(moment) -> str:
+    """A UTC time shown in China Standard Time, to the minute."""
+    return moment.astimezone(collisions.FIELD_TZ).strftime("%Y-%m-%d %H:%M") if moment else ""

@@ -1,0 +1,61 @@
+"""The roster and collision pages through the test client (the browser test drives the upload)."""
+import io
+import re
+
+from sampling.services import collisions, rosters
+from tests.collision_data import csv_bytes, known_case
+from tests.conftest import csrf_from, login
+
+
+def _setup(make_user):
+    user = make_user("coordinator", region="120101", username="grid_chief")
+    case = known_case()
+    roster, _ = rosters.upload_roster(user, io.BytesIO(csv_bytes(case["rows"], "gb18030")), "r.csv", "新华里名单",
+                                      None)
+    return user, case, roster
+
+
+def test_run_print_rerun_and_delete_through_the_pages(demo_city, make_user, client):
+    user, case, roster = _setup(make_user)
+    login(client, user.username)
+    assert "新华里名单" in client.get("/rosters").get_data(as_text=True)
+    page = client.get(f"/rosters/{roster.id}").get_data(as_text=True)
+    assert "重复" in page or "duplicate" in page.lower()
+    response = client.post(f"/rosters/{roster.id}", data={"csrf_token": csrf_from(page), "round_id": case["round"].id,
+                                                           "sampled_from": "", "sampled_to": ""})
+    assert response.status_code == 302
+    collision_url = response.headers["Location"]
+    html = client.get(collision_url).get_data(as_text=True)
+    assert re.search(r'data-count="untested">2<', html) and re.search(r'data-count="tested">3<', html)
+    cid = int(collision_url.rstrip("/").rsplit("/", 1)[1])
+    printed = client.get(f"/collisions/{cid}/print").get_data(as_text=True)
+    assert printed.index("李四") < printed.index("赵六") and "13800000002" in printed
+    one = client.get(f"/collisions/{cid}/print?community=滨西社区&building=10号楼").get_data(as_text=True)
+    assert "赵六" in one and "李四" not in one
+    assert client.get(f"/api/v1/collisions/{cid}/untested.csv").status_code == 200  # session cookie works
+    rerun = client.post(f"/collisions/{cid}/rerun", data={"csrf_token": csrf_from(html)})
+    assert rerun.status_code == 302 and rerun.headers["Location"] != collision_url
+    errors = client.get(f"/rosters/{roster.id}/errors.csv").data.decode("utf-8-sig")
+    assert errors.count("\n") == 4  # header + 3 bad rows
+    deleted = client.post(f"/rosters/{roster.id}/delete", data={"csrf_token": csrf_from(html)})
+    assert deleted.status_code == 302
+    assert client.get(f"/rosters/{roster.id}").status_code == 404
+
+
+def test_other_region_gets_403_page(demo_city, make_user, client):
+    _user, case, roster = _setup(make_user)
+    other = make_user("coordinator", region="120102")
+    collision = collisions.run_collision(_user, roster.id, case["round"].id)
+    login(client, other.username)
+    assert client.get(f"/rosters/{roster.id}").status_code == 403
+    assert client.get(f"/collisions/{collision.id}").status_code == 403
+    assert client.get(f"/collisions/{collision.id}/print").status_code == 403
+    assert "新华里名单" not in client.get("/rosters").get_data(as_text=True)
+
+
+def test_menu_shows_rosters_to_coordinators_only(demo_city, make_user, client):
+    login(client, make_user("coordinator", region="120101").username)
+    assert "/rosters" in client.get("/").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
+    login(client, make_user("sampler", sites=("S-HP-001",)).username)
+    assert "/rosters" not in client.get("/").get_data(as_text=True)

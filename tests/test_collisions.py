@@ -1,0 +1,151 @@
+"""Collisions of a roster against a round: exact counts on a known case, the lists, exports."""
+import csv
+import io
+from datetime import UTC, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from sampling.errors import NotFound, ValidationFailed
+from sampling.extensions import db
+from sampling.services import collision_lists, collisions, rosters
+from tests.collision_data import HEADER_ZH, csv_bytes, id_number, known_case, resident, sample
+
+
+@pytest.fixture
+def case(demo_city, make_user):
+    data = known_case()
+    data["user"] = make_user("coordinator", region="120101")
+    data["roster"], data["errors"] = rosters.upload_roster(
+        data["user"], io.BytesIO(csv_bytes(data["rows"], "gb18030")), "名单.csv", "新华里名单", None)
+    return data
+
+
+def test_known_case_has_exact_counts_in_every_category(case):
+    collision = collisions.run_collision(case["user"], case["roster"].id, case["round"].id)
+    counts = collisions.collision_to_dict(collision)
+    assert {k: counts[k] for k in ("roster_total", "tested", "untested", "not_on_roster", "name_mismatch",
+                                   "invalid")} == {"roster_total": 8, "tested": 3, "untested": 2,
+                                                   "not_on_roster": 1, "name_mismatch": 1, "invalid": 3}
+    untested = list(collision_lists.rows(collision, "untested"))
+    assert [(r[0], r[1], r[2], r[6]) for r in untested] == [(3, "新华里社区", "1号楼", "李四"),
+                                                            (5, "滨西社区", "10号楼", "赵六")]
+    assert untested[0][7] == "120101********" + case["ids"]["B"][-4:]
+    assert untested[0][8] == "13800000002"  # grid workers call ahead: phone in full
+    assert [r[0] for r in collision_lists.rows(collision, "tested")] == [2, 4, 6]
+    assert [r[0] for r in collision_lists.rows(collision, "not_on_roster")] == ["孙八"]
+    assert [r[:3] for r in collision_lists.rows(collision, "name_mismatch")] == [(4, "王五", "王六")]
+    assert [(r[0], r[1]) for r in collision_lists.rows(collision, "invalid")] == [
+        (7, "id_number"), (8, "id_number"), (9, "name")]
+
+
+def test_time_window_limits_the_samples(case):
+    collision = collisions.run_collision(case["user"], case["roster"].id, case["round"].id,
+                                         sampled_from="2022-01-10T00:00", sampled_to="2022-01-10T12:00")
+    # only 钱七 was sampled 2022-01-10 10:00 China time (02:00 UTC)
+    assert (collision.tested, collision.untested, collision.not_on_roster) == (1, 4, 0)
+    assert collision.sampled_from == datetime(2022, 1, 9, 16, 0, tzinfo=UTC)
+
+
+def test_rerun_an_hour_later_sees_new_samples_and_keeps_the_old_snapshot(case):
+    from sqlalchemy import select
+
+    from sampling.models import Resident
+    first = collisions.run_collision(case["user"], case["roster"].id, case["round"].id)
+    li = db.session.scalar(select(Resident).where(Resident.id_number == case["ids"]["B"]))
+    sample(li, case["round"])
+    db.session.commit()
+    second = collisions.run_collision(case["user"], case["roster"].id, case["round"].id)
+    assert (first.untested, second.untested, second.tested) == (2, 1, 4)
+    assert len(list(collision_lists.rows(first, "untested"))) == 2
+
+
+def test_summaries_by_community_and_building(case):
+    collision = collisions.run_collision(case["user"], case["roster"].id, case["round"].id)
+    assert collisions.summary(collision) == [
+        {"community": "新华里社区", "total": 3, "tested": 2, "untested": 1},
+        {"community": "滨西社区", "total": 2, "tested": 1, "untested": 1},
+    ]
+    by_building = {(r["community"], r["building"]): r["untested"] for r in collisions.summary(collision, True)}
+    assert by_building == {("新华里社区", "1号楼"): 1, ("新华里社区", "2号楼"): 0, ("滨西社区", "3号楼"): 0,
+                           ("滨西社区", "10号楼"): 1}
+    buildings = [r["building"] for r in collisions.summary(collision, True) if r["community"] == "滨西社区"]
+    assert buildings == ["3号楼", "10号楼"]  # natural order: 3 before 10
+
+
+def test_exports_neutralise_formula_cells(demo_city, make_user, client, token_for):
+    user = make_user("coordinator", region="120101")
+    rnd = known_case()["round"]
+    rows = [HEADER_ZH]
+    payloads = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)"]
+    for i, payload in enumerate(payloads, start=20):
+        rows.append([f"住户{i}", "", id_number(i), "", payload, payload, "1单元", "101", payload])
+    rows.append(["=坏\x07名字", "", id_number(40), "", "", "", "", "", ""])  # invalid name, control character
+    roster, _ = rosters.upload_roster(user, io.BytesIO(csv_bytes(rows)), "r.csv", "r", None)
+    collision = collisions.run_collision(user, roster.id, rnd.id)
+    headers = token_for(user)
+    body = client.get(f"/api/v1/collisions/{collision.id}/untested.csv", headers=headers)
+    assert body.status_code == 200 and body.data.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(body.data.decode("utf-8-sig"))))
+    assert table[0][:3] == ["行号", "社区", "楼栋"]
+    communities = sorted(r[1] for r in table[1:])
+    assert communities == sorted("'" + p for p in payloads)
+    book = client.get(f"/api/v1/collisions/{collision.id}/untested.xlsx", headers=headers)
+    assert book.status_code == 200
+    sheet = load_workbook(io.BytesIO(book.data)).active
+    cells = [row[1].value for row in sheet.iter_rows(min_row=2)]
+    assert sorted(cells) == sorted("'" + p for p in payloads)
+    assert all(row[1].data_type == "s" for row in sheet.iter_rows(min_row=2))
+    bad = client.get(f"/api/v1/collisions/{collision.id}/invalid.xlsx", headers=headers)
+    assert bad.status_code == 200
+    assert [row[3].value for row in load_workbook(io.BytesIO(bad.data)).active.iter_rows(min_row=2)] == ["'=坏名字"]
+
+
+def test_unknown_roster_or_round(case):
+    with pytest.raises(NotFound) as info:
+        collisions.run_collision(case["user"], 999999, case["round"].id)
+    assert info.value.code == "unknown_roster"
+    with pytest.raises(NotFound) as info:
+        collisions.run_collision(case["user"], case["roster"].id, 999999)
+    assert info.value.code == "unknown_round"
+    with pytest.raises(ValidationFailed) as info:
+        collisions.run_collision(case["user"], case["roster"].id, case["round"].id, "2022-01-10T12:00",
+                                 "2022-01-10T08:00")
+    assert "to" in info.value.fields
+
+
+def test_sampled_in_a_site_of_the_region_counts_resident_registered_elsewhere(case):
+    # a resident registered in another district, sampled at a site of the roster's region
+    visitor = resident("吴十", id_number(30, "120102"), "120102001001")
+    sample(visitor, case["round"], "S-HP-001")
+    db.session.commit()
+    collision = collisions.run_collision(case["user"], case["roster"].id, case["round"].id)
+    assert sorted(r[0] for r in collision_lists.rows(collision, "not_on_roster")) == ["吴十", "孙八"]
+
+
+def test_concurrent_runs_keep_their_own_rows(case, server):
+    """Runs of one roster in parallel (separate sessions) each get exactly their own lists."""
+    import threading
+
+    from sampling.models import User
+    user_id, roster_id, round_id = case["user"].id, case["roster"].id, case["round"].id
+    results, failures = [], []
+
+    def run():
+        try:
+            with server.app_context():
+                collision = collisions.run_collision(db.session.get(User, user_id), roster_id, round_id)
+                untested = list(collision_lists.rows(collision, "untested"))
+                visitors = list(collision_lists.rows(collision, "not_on_roster"))
+                results.append((collision.id, collision.untested, len(untested), len(visitors)))
+                db.session.remove()
+        except Exception as exc:  # reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not failures
+    assert sorted(r[1:] for r in results) == [(2, 2, 1)] * 4 and len({r[0] for r in results}) == 4
