@@ -60,8 +60,9 @@ def create_app(config: Mapping | None = None) -> Flask:
     from sampling import cli
     cli.register(app)
 
-    from sampling.services import positives, stats_hooks
+    from sampling.services import collisions, positives, stats_hooks
     stats_hooks.set_followup_provider(positives.followup_by_site)
+    stats_hooks.set_roster_provider(collisions.completion_by_community)
 
     from sampling.web import menus
     menus.register(app)

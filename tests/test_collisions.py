@@ -149,3 +149,18 @@ def test_concurrent_runs_keep_their_own_rows(case, server):
         thread.join(60)
     assert not failures
     assert sorted(r[1:] for r in results) == [(2, 2, 1)] * 4 and len({r[0] for r in results}) == 4
+
+
+def test_latest_community_collision_feeds_the_statistics_completion(case, make_user):
+    from sampling.services.stats import area_stats
+    community_roster, _ = rosters.upload_roster(
+        case["user"], io.BytesIO(csv_bytes(case["rows"], "gb18030")), "名单.csv", "新华里社区名单", "120101001001")
+    collisions.run_collision(case["user"], case["roster"].id, case["round"].id)  # district roster: not split
+    collisions.run_collision(case["user"], community_roster.id, case["round"].id,
+                             sampled_from="2022-01-10T00:00", sampled_to="2022-01-10T12:00")  # a window: ignored
+    assert collisions.completion_by_community(case["round"].id) == {}
+    collisions.run_collision(case["user"], community_roster.id, case["round"].id)
+    assert collisions.completion_by_community(case["round"].id) == {"120101001001": (8, 3)}
+    rows = area_stats(make_user("admin"), case["round"].id, "community", "120101001")["rows"]
+    xinhua = next(r for r in rows if r["code"] == "120101001001")
+    assert (xinhua["roster_total"], xinhua["roster_tested"], xinhua["completion"]) == (8, 3, 0.375)

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, func, select, text
 
 from sampling.errors import NotFound, ValidationFailed
 from sampling.extensions import db
-from sampling.models import Collision, CollisionCategory, CollisionRow, Region, Role, RosterEntry, Site, User
+from sampling.models import Collision, CollisionCategory, CollisionRow, Region, Role, Roster, RosterEntry, Site, User
 from sampling.models.base import UTCDateTime
 from sampling.services.access import require_region, require_role
 from sampling.services.rosters import get_roster, large_work_mem
@@ -154,3 +154,19 @@ def collision_to_dict(collision: Collision) -> dict:
             "tested": collision.tested, "untested": collision.untested,
             "not_on_roster": collision.not_on_roster, "name_mismatch": collision.name_mismatch,
             "invalid": collision.invalid}
+
+
+def completion_by_community(round_id: int) -> dict[str, tuple[int, int]]:
+    """For the statistics: per community, (roster total, tested) of the latest whole-round
+    collision of a roster uploaded for that community. Rosters of streets or districts are not
+    split by community here (their rows name communities only as free text)."""
+    latest = (select(func.max(Collision.id)).join(Roster, Roster.id == Collision.roster_id)
+              .join(Region, Region.id == Roster.region_id)
+              .where(Collision.round_id == round_id, Collision.sampled_from.is_(None),
+                     Collision.sampled_to.is_(None), Region.level == "community")
+              .group_by(Roster.region_id))
+    rows = db.session.execute(select(Region.code, Collision.roster_total, Collision.tested)
+                              .join(Roster, Roster.id == Collision.roster_id)
+                              .join(Region, Region.id == Roster.region_id)
+                              .where(Collision.id.in_(latest)))
+    return {code: (total, tested) for code, total, tested in rows}
