@@ -37,7 +37,7 @@ def race(app, work, n):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(30)
+        t.join(90)
     return outcomes
 
 
@@ -135,7 +135,7 @@ def test_crossing_uploads_deadlock_into_a_clear_409_not_a_500(crew, monkeypatch)
         original(*args)
         if not getattr(calls, "done", False):
             calls.done = True
-            both_hold_one.wait(10)  # each upload now holds one tube the other wants next
+            both_hold_one.wait(60)  # each upload now holds one tube the other wants next
 
     monkeypatch.setattr(results, "_apply_chunk", apply_then_wait)
     orders = (["CROSS-0001", "CROSS-0002"], ["CROSS-0002", "CROSS-0001"])
