@@ -128,39 +128,39 @@ class Report:
 
 
 def post_results(user: User, rows: Iterable[Row], correct: bool = False) -> dict:
-    """Apply lab results; one transaction for the whole batch (an unreadable file writes nothing).
+    """Apply lab results. The whole batch is read and checked first (an unreadable file writes
+    nothing), then applied and committed chunk by chunk, so the statistics' per-site counter rows
+    are locked only for a chunk's duration and scans at those sites do not wait for the upload.
+    Re-sending a batch is harmless (a tube already holding the same result is ``unchanged``).
     ``correct`` allows replacing a result already set by a different one (audited)."""
     require_role(user, (Role.ADMIN, Role.LAB))
-    report, seen, chunk, now = Report(), {}, [], utcnow()
-    try:
-        for row in rows:
-            if row.error:
-                report.reject(row, *row.error)
-                continue
-            if row.tube_code in seen:
-                if seen[row.tube_code] == row.result:
-                    report.unchanged += 1
-                else:
-                    report.reject(row, "duplicate_conflict",
-                                  _l("This tube appears earlier in the batch with another result."))
-                continue
-            seen[row.tube_code] = row.result
-            chunk.append(row)
-            if len(chunk) >= CHUNK:
-                _apply_chunk(user, chunk, correct, now, report)
-                chunk = []
-        if chunk:
-            _apply_chunk(user, chunk, correct, now, report)
-        db.session.commit()
-    except OperationalError as exc:
-        db.session.rollback()
-        if getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):  # deadlock with another upload
-            raise Conflict(_l("Another upload is writing the same tubes; send this batch again."),
-                           code="concurrent_upload") from exc
-        raise
-    except Exception:
-        db.session.rollback()
-        raise
+    report, seen, accepted, now = Report(), {}, [], utcnow()
+    for row in rows:
+        if row.error:
+            report.reject(row, *row.error)
+            continue
+        if row.tube_code in seen:
+            if seen[row.tube_code] == row.result:
+                report.unchanged += 1
+            else:
+                report.reject(row, "duplicate_conflict",
+                              _l("This tube appears earlier in the batch with another result."))
+            continue
+        seen[row.tube_code] = row.result
+        accepted.append(row)
+    for start in range(0, len(accepted), CHUNK):
+        try:
+            _apply_chunk(user, accepted[start:start + CHUNK], correct, now, report)
+            db.session.commit()
+        except OperationalError as exc:
+            db.session.rollback()
+            if getattr(exc.orig, "sqlstate", None) in ("40P01", "40001"):  # deadlock with another upload
+                raise Conflict(_l("Another upload is writing the same tubes; send this batch again."),
+                               code="concurrent_upload") from exc
+            raise
+        except Exception:
+            db.session.rollback()
+            raise
     from sampling.services.positives import lab_summary
     return {"updated": report.updated, "corrected": report.corrected, "unchanged": report.unchanged,
             "unknown": report.unknown, "rejected": report.rejected, "positives": lab_summary(report.flagged_ids)}
