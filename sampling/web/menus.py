@@ -6,7 +6,9 @@ ROLE_LABELS = {"admin": _l("administrator"), "coordinator": _l("coordinator"),
                "sampler": _l("sampling staff"), "lab": _l("lab staff")}
 
 # (endpoint, label, roles that see it)
-STAFF_ITEMS: list[tuple[str, object, tuple[str, ...]]] = []
+STAFF_ITEMS: list[tuple[str, object, tuple[str, ...]]] = [
+    ("web.scan_page", _l("Scan tubes and residents"), ("sampler", "admin")),
+]
 # (endpoint, label)
 PUBLIC_ITEMS: list[tuple[str, object]] = []
 
