@@ -17,7 +17,7 @@ from sampling.models import IdType
 from sampling.services.identity import ID_TYPE_LABELS
 from sampling.web import bp
 
-SCAN_ROLES = ("sampler", "admin")
+SCAN_ROLES = ("sampler", "admin", "coordinator")  # as the tubes API; the menu shows it to samplers and admins
 DECODER_DIR = "vendor/zxing-wasm-3.1.4"
 # Static files the page needs offline (paths under static/).
 ASSETS = ("css/app.css", "scan/scan.css", "scan/app.js", "scan/codes.js", "scan/store.js",

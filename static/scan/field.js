@@ -133,7 +133,7 @@ export class Field {
   async addScan(text, tube = this.currentTube(), extra = {}) {
     if (!tube) return problem("no_tube");
     const qr = normalize(text);
-    if (!isResidentCode(qr)) return problem(isTubeCode(qr) ? "not_resident_code" : "not_resident_code");
+    if (!isResidentCode(qr)) return problem("not_resident_code");
     if (this.liveScans(tube.code).some((a) => a.body.qr === qr)) return problem("dup_in_tube");
     return this._add(tube, { tube_code: tube.code, qr, ...extra });
   }
@@ -214,6 +214,14 @@ export class Field {
   }
 
   // --- the server's answers ----------------------------------------------------------------
+  async _sealedElsewhere(tube) {
+    tube.state = "sealed";
+    tube.sealed_at = Date.now();
+    tube.sealed_by_server = true;
+    await this.store.put("tubes", tube);
+    this._changed({ type: "sealed", tube, auto: true });
+  }
+
   async _answer(copy, result, outcome) {
     const action = this.actions.get(copy.client_id) || copy;
     action.state = copy.state;
@@ -229,16 +237,14 @@ export class Field {
         if (action.body.resident) action.body = { tube_code: action.body.tube_code, resident: null };
         if (tube && body.tube) {
           tube.server_count = body.tube.count;
-          if (body.tube.status && body.tube.status !== "open" && tube.state === "open") {
-            tube.state = "sealed"; // filled by another phone too: ask for the next tube
-            tube.sealed_at = Date.now();
-            tube.sealed_by_server = true;
-            this._changed({ type: "sealed", tube, auto: true });
-          }
           await this.store.put("tubes", tube);
+          // filled by another phone too: ask for the next tube
+          if (body.tube.status && body.tube.status !== "open" && tube.state === "open") await this._sealedElsewhere(tube);
         }
       } else if (action.undone) {
         action.state = "resolved"; // removed by the sampler before the server refused it
+      } else if ((errorCode === "tube_sealed" || errorCode === "tube_full") && tube && tube.state === "open") {
+        await this._sealedElsewhere(tube); // the server's tube is closed: ask for the next one
       }
     } else if (action.op === "open_tube") {
       if (outcome === "failed" && tube) {
