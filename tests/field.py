@@ -11,7 +11,7 @@ from sampling.services import codes
 
 def id_number(n: int, birth: str = "19800101", region: str = "120101") -> str:
     body = f"{region}{birth}{n % 1000:03d}"
-    return body + ric.calc_check_digit(body)
+    return body + ric.calc_check_digit(body + "0")
 
 
 def make_residents(count: int, start: int = 0) -> list[Resident]:
