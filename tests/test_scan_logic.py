@@ -94,7 +94,8 @@ def test_outbox_renews_credentials_once_then_waits(js):
         const send = async (items) => {
             calls += 1;
             if (calls === 1) return { status: 403, json: { error: { code: 'csrf' } } };
-            return { status: 200, json: { results: items.map((i) => ({ client_id: i.client_id, status: 201, body: {} })) } };
+            const results = items.map((i) => ({ client_id: i.client_id, status: 201, body: {} }));
+            return { status: 200, json: { results } };
         };
         const box = new m.Outbox(store, { send, userId: 1, onAuth: async () => { renewed += 1; return true; } });
         await box.enqueue('seal', { tube_code: 'T1' });
@@ -109,7 +110,8 @@ def test_outbox_renews_credentials_once_then_waits(js):
 def test_field_checks_codes_duplicates_capacity_and_undo(js):
     result = run(js, f"""
         const store = await m.Store.open('field-test');
-        const box = new m.Outbox(store, {{ send: async () => {{ throw new TypeError('offline'); }}, userId: 3, retryMs: [60000] }});
+        const send = async () => {{ throw new TypeError('offline'); }};
+        const box = new m.Outbox(store, {{ send, userId: 3, retryMs: [60000] }});
         const field = new m.Field(store, box, 3);
         const out = {{}};
         out.noSetup = (await field.handleCode('TUBE-1', 5)).error;
@@ -160,10 +162,12 @@ def test_field_turns_refusals_into_problems_and_moves_them(js):
         const send = async (items) => {{
             if (!online) throw new TypeError('offline');
             return {{ status: 200, json: {{ results: items.map((i) => {{
+                const sealed = {{ error: {{ code: 'tube_sealed', message: 'sealed' }} }};
                 if (i.op === 'add_sample' && i.tube_code === 'TUBE-A')
-                    return {{ client_id: i.client_id, status: 409, body: {{ error: {{ code: 'tube_sealed', message: 'sealed' }} }} }};
+                    return {{ client_id: i.client_id, status: 409, body: sealed }};
+                const resident = {{ name_masked: '张*', id_masked: '1***' }};
                 if (i.op === 'add_sample')
-                    return {{ client_id: i.client_id, status: 201, body: {{ sample_id: 1, resident: {{ name_masked: '张*', id_masked: '1***' }},
+                    return {{ client_id: i.client_id, status: 201, body: {{ sample_id: 1, resident,
                               tube: {{ count: 1, capacity: 5, status: 'open' }} }} }};
                 return {{ client_id: i.client_id, status: i.op === 'undo' ? 204 : 201, body: {{}} }};
             }}) }} }};

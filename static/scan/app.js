@@ -168,16 +168,19 @@ async function toggleCamera(on = !camera.running) {
 // A hand-held scanner types the code and presses Enter; outside the text fields keys are gathered here.
 let typed = "";
 let typedAt = 0;
+const TEXT_FIELD = 'textarea, select, [contenteditable], input:not([type="radio"]):not([type="checkbox"]):not([type="button"]):not([type="submit"])';
 document.addEventListener("keydown", (event) => {
-  if (event.target.closest?.("input, select, textarea, button, summary") || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest?.(TEXT_FIELD) || event.ctrlKey || event.metaKey || event.altKey) return;
   if (Date.now() - typedAt > 2000) typed = "";
   typedAt = Date.now();
   if (event.key === "Enter") {
-    if (typed) handle(typed);
+    if (!typed) return; // a plain Enter still presses the focused button
+    event.preventDefault(); // a scanner's Enter must not press the focused button
+    handle(typed);
     typed = "";
-    event.preventDefault();
   } else if (event.key.length === 1) {
     typed += event.key;
+    if (event.key === " ") event.preventDefault();
   }
 });
 

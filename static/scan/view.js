@@ -89,7 +89,8 @@ export class View {
       return el("li", { class: "problem", "data-client-id": a.client_id, "data-code": error.code || "" },
         el("p", { class: "problem-title" }, el("strong", { textContent: title }),
           ` · ${fmt(T.problem_tube, { code: a.tube_code })}`),
-        el("p", { class: "problem-reason", textContent: error.message || error.code || String(a.result?.status) }),
+        el("p", { class: "problem-reason", textContent: (error.message || error.code || String(a.result?.status))
+          + (error.previous ? ` (${error.previous.site_name} ${new Date(error.previous.sampled_at).toLocaleString()})` : "") }),
         el("div", { class: "problem-fixes" }, ...buttons));
     });
     this.$("#problem-list").replaceChildren(...items);
