@@ -71,6 +71,7 @@ def wait_worker(page) -> None:
     """The service worker is active and controls the page (so it works without network)."""
     page.evaluate("navigator.serviceWorker.ready")
     page.wait_for_function("navigator.serviceWorker.controller !== null")
+    assert page.evaluate("window.scanApp.shellCached") is True
 
 
 def tube_contents(code: str) -> tuple[Tube | None, list[int]]:

@@ -329,11 +329,21 @@ document.addEventListener("pointerdown", unlockAudio, { capture: true });
 document.addEventListener("keydown", unlockAudio, { capture: true });
 window.addEventListener("online", () => { outbox.flush(); render(); });
 window.addEventListener("offline", () => render());
-if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register(config.worker, { scope: config.scope }).catch((err) => console.warn(err));
+/** Register the worker; once it controls the page, fetch the page through it so the copy kept
+ * for offline reloads is this one (this language, this login), not the one the worker fetched. */
+async function keepOffline() {
+  if (!("serviceWorker" in navigator)) return false;
+  await navigator.serviceWorker.register(config.worker, { scope: config.scope });
+  await navigator.serviceWorker.ready;
+  if (!navigator.serviceWorker.controller) {
+    await new Promise((resolve) => navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true }));
+  }
+  const response = await fetch(config.page, { credentials: "same-origin", cache: "no-cache" });
+  return response.ok;
 }
+const shellCached = keepOffline().catch((err) => { console.warn(err); return false; });
 await loadSetup();
 outbox.flush();
 if (localStorage.getItem(prefsKey("camera")) === "on") toggleCamera(true);
-window.scanApp = { field, outbox, store, camera, handle, ready: true };
+window.scanApp = { field, outbox, store, camera, handle, shellCached, ready: true };
 document.body.dataset.scanReady = "1";
