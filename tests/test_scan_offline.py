@@ -45,10 +45,11 @@ def phone(browser, switchable):
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.dialogs = []
+    page.decline = False
 
     def accept(dialog):
         page.dialogs.append(dialog.type)
-        dialog.accept()
+        dialog.dismiss() if page.decline else dialog.accept()
 
     page.on("dialog", accept)
     yield page
@@ -97,6 +98,10 @@ def test_offline_two_tubes_fifteen_scans_and_a_reload_are_sent_once_back_online(
     page.click("#seal")
     page.wait_for_function("document.querySelector('#tube-code').textContent === ''")
     assert pending(page) == 19
+    page.decline = True  # logging out with unsent work asks first; the sampler stays
+    page.click("text=退出登录")
+    assert page.dialogs[-1] == "confirm" and page.url.endswith("/scan/")
+    page.decline = False
     assert tube_contents("T-OFF-0001") == (None, [])  # nothing reached the server yet
 
     network(page, switchable, on=True)

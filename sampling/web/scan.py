@@ -50,13 +50,12 @@ def client_messages() -> dict:
     return {
         "online": _("Online"), "offline": _("Offline"),
         "pending": _("%(n)s waiting to send"), "all_sent": _("All sent"),
-        "sending": _("Sending…"),
         "scan_tube": _("Scan or type the tube barcode"),
         "scan_residents": _("Scan residents' codes"),
         "tube_full": _("Tube %(code)s is full and sealed. Scan the next tube."),
         "tube_sealed": _("Tube %(code)s sealed with %(n)s samples. Scan the next tube."),
         "tube_opened": _("Tube %(code)s opened (capacity %(n)s)."),
-        "added": _("Added"), "waiting_server": _("Waiting for the server"),
+        "added": _("Added"),
         "not_resident_code": _("This is not a resident's code. Check the code and scan again."),
         "resident_not_tube": _("This is a resident's code. Scan the tube barcode first."),
         "bad_tube_code": _("This does not look like a tube barcode."),
@@ -87,8 +86,6 @@ def client_messages() -> dict:
         "form_invalid": _("Fill in the name and the document number."),
         "no_tube": _("Open a tube first."),
         "sealed_state": _("sealed"), "open_state": _("open"),
-        "samples_n": _("%(n)s samples"),
-        "network_error": _("No network: the action is kept and sent later."),
         "server_error": _("The server had a problem; the action is kept and sent again."),
     }
 

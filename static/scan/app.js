@@ -18,9 +18,10 @@ const prefsKey = (name) => `scan.${name}.${config.user_id}`;
 let lastAnswerId = null;
 let leaving = false;
 
+const SEND_TIMEOUT_MS = 15000; // a congested network: give up and send again (ids make it safe)
 async function send(items) {
   const response = await fetch(`${config.api}/sync`, {
-    method: "POST", credentials: "same-origin",
+    method: "POST", credentials: "same-origin", signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
     headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
     body: JSON.stringify({ items }),
   });
@@ -156,8 +157,9 @@ async function toggleCamera(on = !camera.running) {
       await camera.start();
     } catch (err) {
       console.warn(err);
+      const decoder = camera.running;
       camera.stop();
-      view.message(T.camera_failed, "error");
+      view.message(decoder ? T.decoder_failed : T.camera_failed, "error");
     }
   }
   localStorage.setItem(prefsKey("camera"), camera.running ? "on" : "off");
