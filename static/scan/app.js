@@ -88,20 +88,20 @@ async function loadSetup() {
     ...sites.map((s) => option(s.code, `${s.name} (${s.code})`, s.code === saved.site_code)));
   if (rounds.length === 1 && !$("#round").value) $("#round").value = String(rounds[0].id);
   if (sites.length === 1 && !$("#site").value) $("#site").value = sites[0].code;
-  applySetup(true);
+  applySetup();
 }
 
 function currentRound() {
   return rounds.find((r) => String(r.id) === $("#round").value);
 }
 
-function applySetup(initial = false) {
+function applySetup() {
   const round = currentRound();
   const site = sites.find((s) => s.code === $("#site").value);
   field.setup = round && site ? { round_id: round.id, site_code: site.code } : null;
   if (field.setup) localStorage.setItem(prefsKey("setup"), JSON.stringify(field.setup));
   $("#setup-summary").textContent = field.setup ? `${round.name} · ${site.name}` : $("#setup-summary").dataset.label;
-  if (field.setup && initial) $("#setup").open = false;
+  if (field.setup) $("#setup").open = false; // chosen: fold it away, the summary names the choice
   $("#work").hidden = !field.setup;
   const saved = localStorage.getItem(prefsKey(`capacity.${round?.id}`));
   const capacity = saved || String(round?.pool_size || 10);

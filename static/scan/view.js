@@ -63,7 +63,7 @@ export class View {
     this.$("#no-code").disabled = !tube;
     const shown = tube || field.recentTubes(1)[0];
     const list = this.$("#tube-list");
-    list.replaceChildren(...(shown ? field.scans(shown.code) : []).map((a) => el("li", {
+    list.replaceChildren(...(shown ? field.scans(shown.code) : []).reverse().map((a) => el("li", {
       class: `scan-item scan-${a.undone ? "undone" : a.state}`, "data-client-id": a.client_id,
     }, el("span", { class: "who", textContent: scanLabel(a, T) }),
     el("span", { class: "state", textContent: stateLabel(a, T) }))));
