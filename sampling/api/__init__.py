@@ -3,4 +3,5 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from sampling.api import auth, errors, rounds, spec, sync, tubes  # noqa: E402,F401  (routes register on import)
+# routes register on import
+from sampling.api import auth, backfill, errors, query, rounds, spec, sync, tubes  # noqa: E402,F401

@@ -6,9 +6,13 @@ ROLE_LABELS = {"admin": _l("administrator"), "coordinator": _l("coordinator"),
                "sampler": _l("sampling staff"), "lab": _l("lab staff")}
 
 # (endpoint, label, roles that see it)
-STAFF_ITEMS: list[tuple[str, object, tuple[str, ...]]] = []
+STAFF_ITEMS: list[tuple[str, object, tuple[str, ...]]] = [
+    ("web.backfill_page", _l("Backfill paper forms"), ("admin", "coordinator")),
+]
 # (endpoint, label)
-PUBLIC_ITEMS: list[tuple[str, object]] = []
+PUBLIC_ITEMS: list[tuple[str, object]] = [
+    ("web.collection_query", _l("Check my sampling records")),
+]
 
 
 def role_label(role: str) -> str:
