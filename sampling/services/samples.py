@@ -8,6 +8,8 @@ The rules hold in the database, whatever phones do at the same moment:
   resident in one round must be asked for with ``resample: true`` (a deliberate retest);
 - UNIQUE(client_id): a retried scan lands once.
 """
+from types import SimpleNamespace
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, exists, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,8 +18,8 @@ from sampling.errors import Conflict, NotFound, ValidationFailed
 from sampling.extensions import db
 from sampling.models import ClientOperation, Resident, ResidentSource, Sample, Site, Tube, TubeStatus, User
 from sampling.models.base import UTCDateTime, utcnow
-from sampling.services import replay, residents
-from sampling.services.access import require_role, require_site
+from sampling.services import codes, replay, residents
+from sampling.services.access import require_role, require_site, site_scope
 from sampling.services.tubes import FIELD_ROLES, find_tube
 
 
@@ -97,18 +99,23 @@ def _flag(data: dict, name: str) -> bool:
     return value
 
 
-def _admit_statement(tube_code: str, client_id: str):
-    """Take one place in an open tube that is not full, sealing it when this fills it; not when
-    this client_id has been admitted before. Returns the tube's id, site, round, capacity, new count."""
+def _admit_statement(user: User, tube_code: str, client_id: str, resident_id: int):
+    """Take one place in an open tube that is not full, at a site where the user may work,
+    sealing it when this fills it; not when this client_id has been admitted before.
+    Returns the tube's id, site, round, capacity and new count, and the resident's name and
+    document number for the answer (NULL when there is no such resident): one round trip."""
     full = Tube.sample_count + 1 >= Tube.capacity
     return (update(Tube)
             .where(Tube.code == tube_code, Tube.status == TubeStatus.OPEN.value, Tube.sample_count < Tube.capacity,
+                   site_scope(user, Tube.site_id),
                    ~exists().where(Sample.client_id == client_id),
                    ~exists().where(ClientOperation.client_id == client_id))
             .values(sample_count=Tube.sample_count + 1,
                     status=case((full, TubeStatus.SEALED.value), else_=Tube.status),
                     sealed_at=case((full, literal(utcnow(), UTCDateTime())), else_=Tube.sealed_at))
-            .returning(Tube.id, Tube.site_id, Tube.round_id, Tube.capacity, Tube.sample_count)
+            .returning(Tube.id, Tube.site_id, Tube.round_id, Tube.capacity, Tube.sample_count,
+                       select(Resident.name).where(Resident.id == resident_id).scalar_subquery(),
+                       select(Resident.id_number).where(Resident.id == resident_id).scalar_subquery())
             .execution_options(synchronize_session=False))
 
 
@@ -137,24 +144,26 @@ def apply_add(user: User, tube_code, data: dict) -> tuple[int, dict]:
         resident = _register_on_site(user, tube_code, data.get("resident"), client_id)
         if isinstance(resident, dict):
             return 200, resident
+        resident_id = resident.id
     else:
-        resident = residents.get_by_code(data.get("qr"))
+        resident_id = codes.resident_id_from_token(data.get("qr"))  # CPU only: the HMAC
     resample = _flag(data, "resample")
-    row = db.session.execute(_admit_statement(tube_code, client_id)).first()
+    row = db.session.execute(_admit_statement(user, tube_code, client_id, resident_id)).first()
     if row is None:
         return _refusal(user, tube_code, client_id)
-    tube_id, site_id, round_id, capacity, count = row
-    require_site(user, db.session.get(Site, site_id))  # refused → the caller rolls the place back
-    if resample and previous_sample(round_id, resident.id) is None:
+    tube_id, site_id, round_id, capacity, count, name, id_number = row
+    if name is None:  # a genuine signature, but no such resident: the caller rolls the place back
+        raise codes.InvalidCode()
+    if resample and previous_sample(round_id, resident_id) is None:
         resample = False
     try:
         sample_id = db.session.scalar(insert(Sample).values(
-            tube_id=tube_id, resident_id=resident.id, round_id=round_id, site_id=site_id, sampler_id=user.id,
+            tube_id=tube_id, resident_id=resident_id, round_id=round_id, site_id=site_id, sampler_id=user.id,
             client_id=client_id, supplementary=supplementary, resample=resample, position=count,
             sampled_at=utcnow()).returning(Sample.id))
     except IntegrityError:
-        raise Clash(client_id, tube_code, resident.id) from None
-    return 201, sample_body(sample_id, resident, count, capacity)
+        raise Clash(client_id, tube_code, resident_id) from None
+    return 201, sample_body(sample_id, SimpleNamespace(name=name, id_number=id_number), count, capacity)
 
 
 def _register_on_site(user: User, tube_code: str, details, client_id: str) -> Resident | dict:
