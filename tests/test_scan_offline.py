@@ -114,7 +114,7 @@ def test_offline_two_tubes_fifteen_scans_and_a_reload_are_sent_once_back_online(
     assert sorted(ids) == sorted(p.id for p in people[:15])  # each once, nobody else
     # names appear once the server has answered
     page.wait_for_selector("#tube-list li.scan-done >> nth=4")
-    assert "居**1" in page.locator("#tube-list").inner_text() and "已记录" in page.locator("#tube-list").inner_text()
+    assert "居**1" in page.locator("#tube-list").inner_text()
 
 
 def test_conflicts_are_listed_and_fixed_in_the_page(phone, switchable, crew, client, make_user, token_for):

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from sampling.web import auth, pages, scan  # noqa: E402,F401  (routes register on import)
+from sampling.web import auth, collections, pages, scan  # noqa: E402,F401  (routes register on import)

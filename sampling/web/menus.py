@@ -8,9 +8,12 @@ ROLE_LABELS = {"admin": _l("administrator"), "coordinator": _l("coordinator"),
 # (endpoint, label, roles that see it)
 STAFF_ITEMS: list[tuple[str, object, tuple[str, ...]]] = [
     ("web.scan_page", _l("Scan tubes and residents"), ("sampler", "admin")),
+    ("web.backfill_page", _l("Backfill paper forms"), ("admin", "coordinator")),
 ]
 # (endpoint, label)
-PUBLIC_ITEMS: list[tuple[str, object]] = []
+PUBLIC_ITEMS: list[tuple[str, object]] = [
+    ("web.collection_query", _l("Check my sampling records")),
+]
 
 
 def role_label(role: str) -> str:
