@@ -5,6 +5,7 @@ import { Camera } from "./camera.js";
 import { RepeatFilter } from "./codes.js";
 import { signal, unlockAudio } from "./feedback.js";
 import { Field } from "./field.js";
+import { guardUnsent, listenForScanner } from "./guards.js";
 import { Outbox } from "./outbox.js";
 import { Store } from "./store.js";
 import { View, fmt, scanLabel } from "./view.js";
@@ -16,7 +17,6 @@ let csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
 const view = new View(document, T);
 const prefsKey = (name) => `scan.${name}.${config.user_id}`;
 let lastAnswerId = null;
-let leaving = false;
 
 const SEND_TIMEOUT_MS = 15000; // a congested network: give up and send again (ids make it safe)
 async function send(items) {
@@ -167,24 +167,7 @@ async function toggleCamera(on = !camera.running) {
   document.body.classList.toggle("camera-running", camera.running);
 }
 
-// A hand-held scanner types the code and presses Enter; outside the text fields keys are gathered here.
-let typed = "";
-let typedAt = 0;
-const TEXT_FIELD = 'textarea, select, [contenteditable], input:not([type="radio"]):not([type="checkbox"]):not([type="button"]):not([type="submit"])';
-document.addEventListener("keydown", (event) => {
-  if (event.target.closest?.(TEXT_FIELD) || event.ctrlKey || event.metaKey || event.altKey) return;
-  if (Date.now() - typedAt > 2000) typed = "";
-  typedAt = Date.now();
-  if (event.key === "Enter") {
-    if (!typed) return; // a plain Enter still presses the focused button
-    event.preventDefault(); // a scanner's Enter must not press the focused button
-    handle(typed);
-    typed = "";
-  } else if (event.key.length === 1) {
-    typed += event.key;
-    if (event.key === " ") event.preventDefault();
-  }
-});
+listenForScanner(handle);
 
 $("#manual").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -300,24 +283,7 @@ function pendingCount() {
   return [...field.actions.values()].filter((a) => a.state === "queued").length;
 }
 
-// --- leaving with unsent work ------------------------------------------------------------
-window.addEventListener("beforeunload", (event) => {
-  if (leaving || !pendingCount()) return;
-  event.preventDefault();
-  event.returnValue = T.leave_warning;
-});
-for (const form of document.querySelectorAll('form[action$="/logout"]')) {
-  form.addEventListener("submit", (event) => {
-    const n = pendingCount();
-    if (n && !window.confirm(fmt(T.confirm_logout, { n }))) {
-      event.preventDefault();
-      return;
-    }
-    leaving = true;
-  });
-}
-// Switching the language keeps the work on this phone: no warning.
-for (const link of document.querySelectorAll("a[hreflang]")) link.addEventListener("click", () => { leaving = true; });
+guardUnsent(pendingCount, T);
 
 // --- start ---------------------------------------------------------------------------------
 $("#setup-summary").dataset.label = $("#setup-summary").textContent;
