@@ -52,6 +52,7 @@ def wedge(page, text: str) -> None:
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.keyboard.type(text)
     page.keyboard.press("Enter")
+    page.evaluate("window.scanApp.settled()")
 
 
 def counter(page) -> str:

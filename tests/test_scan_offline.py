@@ -2,6 +2,7 @@
 the server is switched off (and the browser set offline) while the sampler works, the page is
 reloaded from the phone, and everything is sent once the network is back, exactly once."""
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from sampling.extensions import db
@@ -10,7 +11,6 @@ from tests.field import cid, current_round, make_residents, qr
 from tests.scan_helpers import (
     SLOW,
     SwitchableServer,
-    counter,
     open_scan_page,
     pending,
     tube_contents,
@@ -76,7 +76,7 @@ def test_offline_two_tubes_fifteen_scans_and_a_reload_are_sent_once_back_online(
     for code in codes[:10]:
         wedge(page, code)
     page.wait_for_selector("#recent li[data-code='T-OFF-0001'].recent-sealed")
-    assert page.locator("#net-status").inner_text() == "离线"
+    expect(page.locator("#net-status")).to_have_text("离线")
     wedge(page, "T-OFF-0002")
     for code in codes[10:13]:
         wedge(page, code)
@@ -89,15 +89,16 @@ def test_offline_two_tubes_fifteen_scans_and_a_reload_are_sent_once_back_online(
     page.reload()  # from the phone's cache: the server is off
     page.wait_for_selector("body[data-scan-ready='1']")
     assert "beforeunload" in page.dialogs  # the sampler was warned before leaving unsent work
-    assert page.locator("#tube-code").inner_text() == "T-OFF-0002" and counter(page) == "3/10"
-    assert pending(page) == 16
+    expect(page.locator("#tube-code")).to_have_text("T-OFF-0002")
+    expect(page.locator("#counter")).to_have_text("3/10")
+    expect(page.locator("#pending")).to_have_attribute("data-count", "16")
     wedge(page, codes[12])  # still caught as a duplicate after the reload
-    assert "message-error" in page.locator("#message").get_attribute("class")
+    expect(page.locator("#message")).to_have_class("message message-error")
     for code in codes[13:15]:
         wedge(page, code)
     page.click("#seal")
     page.wait_for_function("document.querySelector('#tube-code').textContent === ''")
-    assert pending(page) == 19
+    expect(page.locator("#pending")).to_have_attribute("data-count", "19")
     page.decline = True  # logging out with unsent work asks first; the sampler stays
     page.click("text=退出登录")
     assert page.dialogs[-1] == "confirm" and page.url.endswith("/scan/")
@@ -131,7 +132,7 @@ def test_conflicts_are_listed_and_fixed_in_the_page(phone, switchable, crew, cli
         wedge(page, code)
     forged = "S1" + "A" * 24  # well formed, so the phone takes it; only the server can tell
     wedge(page, forged)
-    assert counter(page) == "4/5"
+    expect(page.locator("#counter")).to_have_text("4/5")
     # meanwhile another phone fills the same tube
     for code in codes[3:8]:
         response = client.post("/api/v1/tubes/T-CON-0001/samples", json={"qr": code, "client_id": cid()},
@@ -146,9 +147,9 @@ def test_conflicts_are_listed_and_fixed_in_the_page(phone, switchable, crew, cli
     assert reasons == ["tube_sealed"] * 3 + ["invalid_code"]
     assert page.locator("#problem-list .problem-reason").first.inner_text()  # the reason, in words
     # the tube is closed on the server: the page asks for the next tube
-    assert page.locator("#tube-code").inner_text() == ""
+    expect(page.locator("#tube-code")).to_have_text("")
     page.locator("#problem-list .fix-move").first.click()
-    assert "有空位" in page.locator("#message").inner_text()  # no tube to move to yet
+    expect(page.locator("#message")).to_contain_text("有空位")  # no tube to move to yet
 
     wedge(page, "T-CON-0002")
     page.wait_for_function("document.querySelector('#tube-code').textContent === 'T-CON-0002'")

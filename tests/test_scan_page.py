@@ -1,6 +1,7 @@
 """The scanning page in a real Chromium (issue 4): a camera that is a fake video of printed
 codes, a hand-held scanner typing like a keyboard, undo, seal, a person without a code."""
 import pytest
+from playwright.sync_api import expect
 
 from sampling.extensions import db
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
@@ -37,10 +38,10 @@ def test_hand_scanner_fill_undo_no_code_and_seal(page, crew):
     assert "120101" in page.locator("#message").inner_text() and "*" in page.locator("#message").inner_text()
 
     wedge(page, codes[0])  # the same resident again: refused on the phone
-    assert "该居民已在" in page.locator("#message").inner_text()
-    assert "message-error" in page.locator("#message").get_attribute("class")
+    expect(page.locator("#message")).to_contain_text("该居民已在")
+    expect(page.locator("#message")).to_have_class("message message-error")
     wedge(page, "NOT-A-RESIDENT!")
-    assert "不是居民" in page.locator("#message").inner_text()
+    expect(page.locator("#message")).to_contain_text("不是居民")
     assert counter(page) == "1/5"
 
     # typed into the field by hand works the same
@@ -49,7 +50,7 @@ def test_hand_scanner_fill_undo_no_code_and_seal(page, crew):
     page.wait_for_function("document.querySelector('#counter').textContent === '2/5'")
     page.click("#undo")
     page.wait_for_function("document.querySelector('#counter').textContent === '1/5'")
-    assert page.locator("#tube-list .scan-undone").count() == 1
+    expect(page.locator("#tube-list .scan-undone")).to_have_count(1)
 
     page.click("#no-code")
     page.fill("#p-name", "赵小明")
@@ -130,8 +131,8 @@ def test_camera_opens_a_tube_by_its_code128_label_and_fills_it_until_sealed(came
         # the camera keeps reading: the tube opens from its label, then each resident goes in once
         page.wait_for_selector("#recent li[data-code='TUBE-CAM-01'].recent-sealed", timeout=SLOW)
         wait_all_sent(page)
-        assert page.locator("#recent li[data-code='TUBE-CAM-01']").inner_text().startswith("TUBE-CAM-01 5/5")
-        assert page.locator("#prompt").inner_text() == "扫描或输入采样管条码"
+        expect(page.locator("#recent li[data-code='TUBE-CAM-01']")).to_contain_text("TUBE-CAM-01 5/5")
+        expect(page.locator("#prompt")).to_have_text("扫描或输入采样管条码")
         assert page.evaluate("window.scanApp.camera.detector.name") in ("zxing-wasm", "native")
         # the camera saw each code in many frames: no duplicate errors, one sample each
         tube, residents = tube_contents("TUBE-CAM-01")

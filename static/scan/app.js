@@ -313,5 +313,7 @@ const shellCached = keepOffline().catch((err) => { console.warn(err); return fal
 await loadSetup();
 outbox.flush();
 if (localStorage.getItem(prefsKey("camera")) === "on") toggleCamera(true);
-window.scanApp = { field, outbox, store, camera, handle, shellCached, ready: true };
+/** Resolves once every code read so far is handled and the page drawn (for tests and tools). */
+const settled = () => busy.then(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+window.scanApp = { field, outbox, store, camera, handle, settled, shellCached, ready: true };
 document.body.dataset.scanReady = "1";
