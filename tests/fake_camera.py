@@ -35,7 +35,7 @@ def frame(symbol: Image.Image) -> Image.Image:
     return canvas.convert("RGB")
 
 
-def write_y4m(path: Path, symbols: list[Image.Image], seconds_each: float = 1.0, fps: int = 10,
+def write_y4m(path: Path, symbols: list[Image.Image], seconds_each: float = 1.0, fps: int = 5,
               blank_between: float = 0.3) -> Path:
     """A video showing each symbol for ``seconds_each``, with a blank frame run between
     (so the same code shown twice in a row is seen as two showings)."""
