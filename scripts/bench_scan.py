@@ -4,13 +4,14 @@
 For each database (PostgreSQL `bench_c`, re-created; an SQLite file) it starts gunicorn with the
 bare ceiling endpoint (BENCH_CEILING=1: insert one row, commit), then drives from many concurrent
 keep-alive clients (separate processes):
-  1. the ceiling endpoint, unpaced;
-  2. scans into realistic tubes of 10 (each client fills its own tubes; the 10th scan seals), unpaced;
+  1. the ceiling endpoint, unpaced, and
+  2. scans into realistic tubes of 10 (each client fills its own tubes; the 10th scan seals), unpaced,
+     interleaved --repeat times (the machine is shared: medians of interleaved rounds are fairer);
   3. a paced scan run at --rate scans/s, for p99 latency at a field-like load.
 It prints rates, p50/p99 latencies and the scan/ceiling ratio, then checks the database: no tube
 over capacity, every tube's count equal to its samples, no scan lost or doubled.
 
-    .venv/bin/python scripts/bench_scan.py --db postgresql --clients 16 --tubes 20
+    .venv/bin/python scripts/bench_scan.py --db postgresql --clients 16 --tubes 5 --repeat 3
 """
 import argparse
 import multiprocessing
@@ -67,61 +68,66 @@ def scan_requests(data, clients, tubes_per_client, offset_tube, offset_resident,
 
 
 def bench(kind, args):
+    """Ceiling and scan phases interleaved --repeat times (medians), then one paced run."""
     url = benchlib.database_url(kind)
     paced_scans = int(args.rate * args.paced_seconds)
     paced_tubes_per_client = max(1, -(-paced_scans // (10 * args.clients)))
-    tubes = args.clients * (args.tubes + paced_tubes_per_client + 1)
+    tubes = args.clients * (args.tubes * args.repeat + paced_tubes_per_client + 1)
     benchlib.fresh_database(url)
     data = benchlib.populate(url, residents=tubes * 10, tubes=tubes)
     port = benchlib.free_port()
     server = benchlib.start_server(url, port, args.workers, args.threads)
-    print(f"\n== {kind}: gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients")
+    print(f"\n== {kind}: gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients, "
+          f"{args.repeat} interleaved rounds")
+    ceilings, scans = [], []
     try:
         with multiprocessing.get_context("fork").Pool(args.clients) as pool:
             warm, res = scan_requests(data, args.clients, 1, 0, 0)
             run_phase(pool, port, data["token"], warm)
-            ceiling_reqs = [[("/api/v1/_bench/ceiling", {})] * (args.tubes * 10)] * args.clients
-            ceiling = run_phase(pool, port, data["token"], ceiling_reqs)
-            scans, res = scan_requests(data, args.clients, args.tubes, args.clients, res)
-            scan = run_phase(pool, port, data["token"], scans)
-            paced_reqs, res = scan_requests(data, args.clients, paced_tubes_per_client,
-                                            args.clients * (1 + args.tubes), res)
+            next_tube = args.clients
+            for _ in range(args.repeat):
+                ceiling_reqs = [[("/api/v1/_bench/ceiling", {})] * (args.tubes * 10)] * args.clients
+                ceilings.append(run_phase(pool, port, data["token"], ceiling_reqs))
+                reqs, res = scan_requests(data, args.clients, args.tubes, next_tube, res)
+                next_tube += args.clients * args.tubes
+                scans.append(run_phase(pool, port, data["token"], reqs))
+            paced_reqs, res = scan_requests(data, args.clients, paced_tubes_per_client, next_tube, res)
             paced = run_phase(pool, port, data["token"], paced_reqs, interval=args.clients / args.rate)
     finally:
         benchlib.stop_server(server)
-    admitted = sum(p["statuses"].get(201, 0) for p in (scan, paced)) + args.clients * 10
+    admitted = sum(p["statuses"].get(201, 0) for p in (*scans, paced)) + args.clients * 10
     check = benchlib.check_database(url, expected_samples=admitted)
-    for name, r in (("ceiling (insert 1 row + commit)", ceiling), ("scan (unpaced)", scan),
-                    (f"scan paced at {args.rate}/s", paced)):
-        print(f"{name:34s} {r['n']:6d} req  {r['rate']:8.0f}/s  p50 {r['p50_ms']:6.1f} ms  "
-              f"p99 {r['p99_ms']:6.1f} ms  statuses {r['statuses']}")
-    print(f"scan / ceiling = {scan['rate'] / ceiling['rate']:.0%}")
-    print(f"database check: {check}")
+    for i, (ceiling, scan) in enumerate(zip(ceilings, scans, strict=True)):
+        for name, r in ((f"[{i + 1}] ceiling (1 row + commit)", ceiling), (f"[{i + 1}] scan", scan)):
+            print(f"{name:30s} {r['n']:6d} req {r['rate']:7.0f}/s  p50 {r['p50_ms']:6.1f} ms  "
+                  f"p99 {r['p99_ms']:6.1f} ms  {r['statuses']}")
+    print(f"{'paced at ' + str(args.rate) + '/s':30s} {paced['n']:6d} req {paced['rate']:7.0f}/s  "
+          f"p50 {paced['p50_ms']:6.1f} ms  p99 {paced['p99_ms']:6.1f} ms  {paced['statuses']}")
+    ceiling_rate = statistics.median(r["rate"] for r in ceilings)
+    scan_rate = statistics.median(r["rate"] for r in scans)
+    scan_p99 = statistics.median(r["p99_ms"] for r in scans)
+    print(f"MEDIAN {kind}: ceiling {ceiling_rate:.0f}/s, scan {scan_rate:.0f}/s (p99 {scan_p99:.1f} ms), "
+          f"scan/ceiling = {scan_rate / ceiling_rate:.0%}; paced {paced['rate']:.0f}/s p99 {paced['p99_ms']:.1f} ms")
     ok = (check["tubes_over_capacity"] == 0 and check["tubes_count_mismatch"] == 0
           and check["doubled_scans"] == 0 and check["lost_or_extra"] == 0)
-    print("database check:", "OK" if ok else "FAILED")
-    return {"ceiling": ceiling, "scan": scan, "paced": paced, "check": check, "ok": ok}
+    print(f"database check: {check} -> {'OK' if ok else 'FAILED'}")
+    return ok
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["postgresql", "sqlite", "both"], default="both")
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (processes)")
-    parser.add_argument("--tubes", type=int, default=10, help="tubes of 10 each client fills, unpaced")
+    parser.add_argument("--tubes", type=int, default=5, help="tubes of 10 each client fills per round, unpaced")
     parser.add_argument("--rate", type=float, default=725, help="scans/s of the paced run")
     parser.add_argument("--paced-seconds", type=float, default=5)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
-    parser.add_argument("--repeat", type=int, default=1, help="repeat and report medians")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved ceiling/scan rounds (medians)")
     args = parser.parse_args()
     kinds = ["postgresql", "sqlite"] if args.db == "both" else [args.db]
-    for kind in kinds:
-        runs = [bench(kind, args) for _ in range(args.repeat)]
-        if args.repeat > 1:
-            med = {k: statistics.median(r[k]["rate"] for r in runs) for k in ("ceiling", "scan", "paced")}
-            p99 = statistics.median(r["paced"]["p99_ms"] for r in runs)
-            print(f"\n{kind} medians of {args.repeat}: ceiling {med['ceiling']:.0f}/s, scan {med['scan']:.0f}/s "
-                  f"({med['scan'] / med['ceiling']:.0%}), paced {med['paced']:.0f}/s p99 {p99:.1f} ms")
+    results = [bench(kind, args) for kind in kinds]
+    raise SystemExit(0 if all(results) else 1)
 
 
 if __name__ == "__main__":

@@ -11,15 +11,14 @@ The rules hold in the database, whatever phones do at the same moment:
 from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, exists, insert, literal, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from sampling.errors import Conflict, NotFound, ValidationFailed
 from sampling.extensions import db
-from sampling.models import ClientOperation, Resident, ResidentSource, Sample, Site, Tube, TubeStatus, User
-from sampling.models.base import UTCDateTime, utcnow
-from sampling.services import codes, replay, residents
-from sampling.services.access import require_role, require_site, site_scope
+from sampling.models import Resident, ResidentSource, Sample, Site, Tube, TubeStatus, User
+from sampling.services import admission, codes, replay, residents
+from sampling.services.access import require_role, require_site
 from sampling.services.tubes import FIELD_ROLES, find_tube
 
 
@@ -99,23 +98,6 @@ def _flag(data: dict, name: str) -> bool:
     return value
 
 
-def _admit_statement(user: User, tube_code: str, client_id: str, resident_id: int):
-    """Take one place in an open tube that is not full, at a site where the user may work,
-    sealing it when this fills it; not when this client_id has been admitted before.
-    Only for a resident who exists. Returns the tube's id, site, round, capacity and new count."""
-    full = Tube.sample_count + 1 >= Tube.capacity
-    return (update(Tube)
-            .where(Tube.code == tube_code, Tube.status == TubeStatus.OPEN.value, Tube.sample_count < Tube.capacity,
-                   site_scope(user, Tube.site_id), exists().where(Resident.id == resident_id),
-                   ~exists().where(Sample.client_id == client_id),
-                   ~exists().where(ClientOperation.client_id == client_id))
-            .values(sample_count=Tube.sample_count + 1,
-                    status=case((full, TubeStatus.SEALED.value), else_=Tube.status),
-                    sealed_at=case((full, literal(utcnow(), UTCDateTime())), else_=Tube.sealed_at))
-            .returning(Tube.id, Tube.site_id, Tube.round_id, Tube.capacity, Tube.sample_count)
-            .execution_options(synchronize_session=False))
-
-
 def _refusal(user: User, tube_code: str, client_id: str, resident_id: int) -> tuple[int, dict]:
     """Why the tube took no place: a replay (answered), or the refusal to raise."""
     earlier = replayed_add(client_id)
@@ -146,53 +128,16 @@ def apply_add(user: User, tube_code, data: dict) -> tuple[int, dict]:
         resident_id = resident.id
     else:
         resident_id = codes.resident_id_from_token(data.get("qr"))  # CPU only: the HMAC
-    resample = _flag(data, "resample")
-    values = dict(resident_id=resident_id, sampler_id=user.id, client_id=client_id, supplementary=supplementary,
-                  sampled_at=utcnow())
-    admit = _admit_statement(user, tube_code, client_id, resident_id)
+    resample_of = (lambda round_id: previous_sample(round_id, resident_id) is not None) \
+        if _flag(data, "resample") else None
     try:
-        if db.session.get_bind().dialect.name == "postgresql" and not resample:
-            row = db.session.execute(_admit_and_insert(admit, values)).first()
-        else:
-            row = _admit_then_insert(admit, values, resample)
+        row = admission.admit(user, tube_code, client_id, resident_id, supplementary, resample_of)
     except IntegrityError:
         raise Clash(client_id, tube_code, resident_id) from None
     if row is None:
         return _refusal(user, tube_code, client_id, resident_id)
     sample_id, count, capacity, name, id_number = row
     return 201, sample_body(sample_id, SimpleNamespace(name=name, id_number=id_number), count, capacity)
-
-
-def _shown(resident_id: int) -> tuple:
-    """What the answer shows of the resident, as scalar subqueries (fetched with the INSERT)."""
-    return (select(Resident.name).where(Resident.id == resident_id).scalar_subquery(),
-            select(Resident.id_number).where(Resident.id == resident_id).scalar_subquery())
-
-
-def _admit_then_insert(admit, values: dict, resample: bool):
-    """Two statements: take the place, then insert the sample (SQLite; or a deliberate resample)."""
-    row = db.session.execute(admit).first()
-    if row is None:
-        return None
-    tube_id, site_id, round_id, capacity, count = row
-    if resample and previous_sample(round_id, values["resident_id"]) is None:
-        resample = False
-    inserted = db.session.execute(insert(Sample).values(
-        tube_id=tube_id, round_id=round_id, site_id=site_id, resample=resample, position=count, **values)
-        .returning(Sample.id, *_shown(values["resident_id"]))).one()
-    return inserted[0], count, capacity, inserted[1], inserted[2]
-
-
-def _admit_and_insert(admit, values: dict):
-    """One statement on PostgreSQL: the UPDATE that takes the place, as a CTE feeding the INSERT
-    (WITH admitted AS (UPDATE tubes ... RETURNING ...) INSERT INTO samples SELECT ... FROM admitted)."""
-    admitted = admit.cte("admitted")
-    columns = [literal(v, Sample.__table__.c[k].type).label(k) for k, v in values.items()]
-    source = select(admitted.c.id, admitted.c.round_id, admitted.c.site_id, admitted.c.sample_count,
-                    literal(False).label("resample"), *columns)
-    return (insert(Sample).from_select(["tube_id", "round_id", "site_id", "position", "resample", *values], source)
-            .returning(Sample.id, Sample.position, select(admitted.c.capacity).scalar_subquery(),
-                       *_shown(values["resident_id"])))
 
 
 def _register_on_site(user: User, tube_code: str, details, client_id: str) -> Resident | dict:
