@@ -153,8 +153,10 @@ def test_conflicts_are_listed_and_fixed_in_the_page(phone, switchable, crew, cli
 
     wedge(page, "T-CON-0002")
     page.wait_for_function("document.querySelector('#tube-code').textContent === 'T-CON-0002'")
-    for _ in range(3):
-        page.locator("#problem-list .fix-move").first.click()
+    page.locator("#problem-list .fix-move").first.click()  # one tap for one scan
+    expect(page.locator("#problem-list .fix-move")).to_have_count(2)
+    page.click("#move-all")  # or all at once
+    expect(page.locator("#message")).to_contain_text("T-CON-0002")
     wait_all_sent(page)
     # the forged code was refused as invalid: it can only be dismissed
     page.wait_for_function("document.querySelectorAll('#problem-list li.problem').length === 1")

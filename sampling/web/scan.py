@@ -72,6 +72,7 @@ def client_messages() -> dict:
         "login_again": _("Your login has expired. Log in again; waiting actions are kept on this phone."),
         "no_room": _("Open a tube with room first, then move the scan."),
         "moved": _("Moved to tube %(code)s."),
+        "moved_n": _("Moved %(n)s scans to tube %(code)s."),
         "dismissed": _("Dismissed."),
         "confirm_dismiss": _("Dismiss this problem? The scan will not be recorded."),
         "camera_off": _("Camera off"), "camera_on": _("Camera on"),

@@ -176,6 +176,13 @@ $("#manual").addEventListener("submit", (event) => {
   input.value = "";
 });
 
+$("#move-all").addEventListener("click", async () => {
+  const result = await field.moveAll();
+  if (result.ok) view.message(fmt(T.moved_n, { n: result.count, code: result.tubes.join(", ") }), "ok");
+  else report(result);
+  render();
+});
+
 $("#undo").addEventListener("click", async () => {
   const result = await field.undoLast();
   if (result.ok) view.message(`${T.undone} ${scanLabel(result.action, T)}`, "info");
@@ -226,23 +233,21 @@ $("#person").addEventListener("submit", async (event) => {
 // --- problems the server reported ------------------------------------------------------------
 function fixes(action) {
   const list = [];
-  const code = action.result?.body?.error?.code;
   const tell = (result, okText) => {
     if (result.ok) view.message(okText, "ok");
     else report(result);
     render();
   };
-  if (action.op === "add_sample") {
-    if (action.body.resident && action.result?.status === 422) {
-      list.push(["edit", () => openPersonForm(action.body.resident, action)]);
-    } else if (code === "already_sampled_this_round") {
-      list.push(["resample", async () => tell(await field.moveToCurrent(action, { resample: true }), T.added)]);
-    } else if (code !== "invalid_code" && code !== "already_in_tube") {
-      list.push(["move", async () => {
-        const result = await field.moveToCurrent(action);
-        tell(result, fmt(T.moved, { code: result.moved }));
-      }]);
-    }
+  const fix = field.fixFor(action);
+  if (fix === "edit") {
+    list.push(["edit", () => openPersonForm(action.body.resident, action)]);
+  } else if (fix === "resample") {
+    list.push(["resample", async () => tell(await field.moveToCurrent(action, { resample: true }), T.added)]);
+  } else if (fix === "move") {
+    list.push(["move", async () => {
+      const result = await field.moveToCurrent(action);
+      tell(result, fmt(T.moved, { code: result.moved }));
+    }]);
   }
   list.push(["dismiss", async () => {
     if (window.confirm(T.confirm_dismiss)) tell(await field.dismiss(action), T.dismissed);
@@ -275,6 +280,7 @@ function render() {
     view.status({ online: navigator.onLine && outbox.lastProblem !== "network", pending, problem: outbox.lastProblem });
     view.tube(field, field.currentTube());
     view.problems(field, fixes);
+    $("#move-all").hidden = field.problems().filter((a) => field.fixFor(a) === "move").length < 2;
     view.recent(field);
   });
 }

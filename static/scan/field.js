@@ -197,6 +197,27 @@ export class Field {
     return { ok: true };
   }
 
+  /** What fixes a refused action: "edit" (the typed details), "resample", "move", or null. */
+  fixFor(action) {
+    if (action.op !== "add_sample") return null;
+    const code = action.result?.body?.error?.code;
+    if (action.body.resident && (action.result?.status === 422 || code === "name_mismatch")) return "edit";
+    if (code === "already_sampled_this_round") return "resample";
+    if (code === "invalid_code" || code === "already_in_tube") return null;
+    return "move";
+  }
+
+  /** Move every movable problem into the current tube, oldest first, while it has room. */
+  async moveAll() {
+    const into = [];
+    for (const action of this.problems().filter((a) => this.fixFor(a) === "move")) {
+      const result = await this.moveToCurrent(action);
+      if (!result.ok) return into.length ? { ok: true, count: into.length, tubes: [...new Set(into)] } : result;
+      into.push(result.moved);
+    }
+    return { ok: true, count: into.length, tubes: [...new Set(into)] };
+  }
+
   /** Put a refused scan into the current tube (a new action; the old one is marked moved). */
   async moveToCurrent(action, extra = {}) {
     const tube = this.currentTube();
