@@ -2,9 +2,10 @@
 """Benchmark of the scan endpoint (POST /api/v1/tubes/<code>/samples) under gunicorn.
 
 For each database (PostgreSQL `bench_c`, re-created; an SQLite file) it starts gunicorn with the
-bare ceiling endpoint (BENCH_CEILING=1: insert one row, commit), then drives from many concurrent
-keep-alive clients (separate processes):
-  1. the ceiling endpoint, unpaced, and
+bare ceiling endpoints (BENCH_CEILING=1: insert one row, commit — a narrow row into
+client_operations, and the very row a scan inserts into samples, with its foreign keys and indexes,
+unchecked and unauthenticated), then drives from many concurrent keep-alive clients (processes):
+  1. the ceiling endpoints, unpaced, and
   2. scans into realistic tubes of 10 (each client fills its own tubes; the 10th scan seals), unpaced,
      interleaved --repeat times (the machine is shared: medians of interleaved rounds are fairer);
   3. a paced scan run at --rate scans/s, for p99 latency at a field-like load.
@@ -73,13 +74,15 @@ def bench(kind, args):
     paced_scans = int(args.rate * args.paced_seconds)
     paced_tubes_per_client = max(1, -(-paced_scans // (10 * args.clients)))
     tubes = args.clients * (args.tubes * args.repeat + paced_tubes_per_client + 1)
+    per_round = args.clients * args.tubes * 10
     benchlib.fresh_database(url)
-    data = benchlib.populate(url, residents=tubes * 10, tubes=tubes)
+    data = benchlib.populate(url, residents=tubes * 10 + per_round * args.repeat, tubes=tubes,
+                             ceiling_rows=per_round * args.repeat)
     port = benchlib.free_port()
     server = benchlib.start_server(url, port, args.workers, args.threads)
     print(f"\n== {kind}: gunicorn {args.workers} workers x {args.threads} threads, {args.clients} clients, "
           f"{args.repeat} interleaved rounds")
-    ceilings, scans = [], []
+    ceilings, rows, scans = [], [], []
     try:
         with multiprocessing.get_context("fork").Pool(args.clients) as pool:
             warm, res = scan_requests(data, args.clients, 1, 0, 0)
@@ -88,6 +91,10 @@ def bench(kind, args):
             for _ in range(args.repeat):
                 ceiling_reqs = [[("/api/v1/_bench/ceiling", {})] * (args.tubes * 10)] * args.clients
                 ceilings.append(run_phase(pool, port, data["token"], ceiling_reqs))
+                mine = data["ceiling_rows"][len(rows) * per_round:(len(rows) + 1) * per_round]
+                row_reqs = [[("/api/v1/_bench/sample_row", row) for row in mine[c::args.clients]]
+                            for c in range(args.clients)]
+                rows.append(run_phase(pool, port, data["token"], row_reqs))
                 reqs, res = scan_requests(data, args.clients, args.tubes, next_tube, res)
                 next_tube += args.clients * args.tubes
                 scans.append(run_phase(pool, port, data["token"], reqs))
@@ -97,17 +104,21 @@ def bench(kind, args):
         benchlib.stop_server(server)
     admitted = sum(p["statuses"].get(201, 0) for p in (*scans, paced)) + args.clients * 10
     check = benchlib.check_database(url, expected_samples=admitted)
-    for i, (ceiling, scan) in enumerate(zip(ceilings, scans, strict=True)):
-        for name, r in ((f"[{i + 1}] ceiling (1 row + commit)", ceiling), (f"[{i + 1}] scan", scan)):
+    for i, (ceiling, row, scan) in enumerate(zip(ceilings, rows, scans, strict=True)):
+        for name, r in ((f"[{i + 1}] ceiling: 1 narrow row", ceiling), (f"[{i + 1}] ceiling: 1 sample row", row),
+                        (f"[{i + 1}] scan", scan)):
             print(f"{name:30s} {r['n']:6d} req {r['rate']:7.0f}/s  p50 {r['p50_ms']:6.1f} ms  "
                   f"p99 {r['p99_ms']:6.1f} ms  {r['statuses']}")
     print(f"{'paced at ' + str(args.rate) + '/s':30s} {paced['n']:6d} req {paced['rate']:7.0f}/s  "
           f"p50 {paced['p50_ms']:6.1f} ms  p99 {paced['p99_ms']:6.1f} ms  {paced['statuses']}")
     ceiling_rate = statistics.median(r["rate"] for r in ceilings)
+    row_rate = statistics.median(r["rate"] for r in rows)
     scan_rate = statistics.median(r["rate"] for r in scans)
     scan_p99 = statistics.median(r["p99_ms"] for r in scans)
-    print(f"MEDIAN {kind}: ceiling {ceiling_rate:.0f}/s, scan {scan_rate:.0f}/s (p99 {scan_p99:.1f} ms), "
-          f"scan/ceiling = {scan_rate / ceiling_rate:.0%}; paced {paced['rate']:.0f}/s p99 {paced['p99_ms']:.1f} ms")
+    print(f"MEDIAN {kind}: ceiling {ceiling_rate:.0f}/s (narrow row), {row_rate:.0f}/s (sample row); "
+          f"scan {scan_rate:.0f}/s (p99 {scan_p99:.1f} ms); scan/ceiling = {scan_rate / ceiling_rate:.0%} "
+          f"(narrow), {scan_rate / row_rate:.0%} (sample row); paced {paced['rate']:.0f}/s "
+          f"p99 {paced['p99_ms']:.1f} ms")
     ok = (check["tubes_over_capacity"] == 0 and check["tubes_count_mismatch"] == 0
           and check["doubled_scans"] == 0 and check["lost_or_extra"] == 0)
     print(f"database check: {check} -> {'OK' if ok else 'FAILED'}")

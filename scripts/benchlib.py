@@ -44,9 +44,11 @@ def fresh_database(url: str) -> None:
         upgrade()
 
 
-def populate(url: str, residents: int, tubes: int, capacity: int = 10) -> dict:
+def populate(url: str, residents: int, tubes: int, capacity: int = 10, ceiling_rows: int = 0) -> dict:
     """The demo city, a sampler with a token, ``residents`` residents and their codes, and
-    ``tubes`` open tubes of ``capacity`` at the sampler's site. Returns what the clients need."""
+    ``tubes`` open tubes of ``capacity`` at the sampler's site, and ``ceiling_rows`` sample rows
+    (tube, resident) for the bare sample-row ceiling (tubes coded CT..., left out of the checks).
+    Returns what the clients need."""
     from sqlalchemy import insert, select
 
     from sampling import create_app
@@ -76,9 +78,20 @@ def populate(url: str, residents: int, tubes: int, capacity: int = 10) -> dict:
         for start in range(0, len(tube_rows), 5000):
             db.session.execute(insert(Tube), tube_rows[start:start + 5000])
         db.session.commit()
+        ceiling_tubes = -(-ceiling_rows // 20)
+        if ceiling_tubes:
+            db.session.execute(insert(Tube), [
+                {"code": f"CT{i:07d}", "round_id": rnd.id, "site_id": site.id, "capacity": 20, "sample_count": 0,
+                 "status": "open", "opened_by_id": user.id, "opened_at": now} for i in range(ceiling_tubes)])
+        db.session.commit()
         ids = db.session.scalars(select(Resident.id).order_by(Resident.id)).all()
+        ceiling_tube_ids = db.session.scalars(select(Tube.id).where(Tube.code.like("CT%")).order_by(Tube.id)).all()
+        spare = ids[len(ids) - ceiling_rows:]  # the last residents are the ceiling's, never scanned
+        rows = [{"tube_id": ceiling_tube_ids[i // 20], "resident_id": spare[i], "round_id": rnd.id,
+                 "site_id": site.id} for i in range(ceiling_rows)]
         qrs = [codes.token_for(i) for i in ids]
-        return {"token": token, "qrs": qrs, "tubes": [r["code"] for r in tube_rows], "round_id": rnd.id}
+        return {"token": token, "qrs": qrs, "tubes": [r["code"] for r in tube_rows], "round_id": rnd.id,
+                "ceiling_rows": rows}
 
 
 def free_port() -> int:
@@ -162,10 +175,11 @@ def check_database(url: str, expected_samples: int | None = None) -> dict:
     with engine.connect() as conn:
         over = conn.execute(text("SELECT count(*) FROM tubes WHERE sample_count > capacity")).scalar()
         mismatched = conn.execute(text(
-            "SELECT count(*) FROM tubes t "
-            "WHERE t.sample_count <> (SELECT count(*) FROM samples s WHERE s.tube_id = t.id)"
+            "SELECT count(*) FROM tubes t WHERE t.code NOT LIKE 'CT%' "
+            "AND t.sample_count <> (SELECT count(*) FROM samples s WHERE s.tube_id = t.id)"
         )).scalar()
-        samples = conn.execute(text("SELECT count(*) FROM samples")).scalar()
+        samples = conn.execute(text("SELECT count(*) FROM samples s JOIN tubes t ON t.id = s.tube_id "
+                                    "WHERE t.code NOT LIKE 'CT%'")).scalar()
         doubled = conn.execute(text(
             "SELECT count(*) FROM (SELECT client_id FROM samples WHERE client_id IS NOT NULL "
             "GROUP BY client_id HAVING count(*) > 1) d")).scalar()

@@ -7,13 +7,26 @@ from sqlalchemy import insert
 
 from sampling.api import bp
 from sampling.extensions import db
-from sampling.models import ClientOperation
+from sampling.models import ClientOperation, Sample
+from sampling.models.base import utcnow
 
 
 @bp.post("/_bench/ceiling")
 def bench_ceiling():
     """One row, one commit: the most a request through this stack can do."""
     db.session.execute(insert(ClientOperation).values(client_id=str(uuid.uuid4()), op="bench", status=201))
+    db.session.commit()
+    return jsonify(ok=True), 201
+
+
+@bp.post("/_bench/sample_row")
+def bench_sample_row():
+    """The same row a scan inserts (samples, with its foreign keys and indexes), and a commit:
+    nothing checked, no tube counted, no caller authenticated."""
+    data = request.get_json()
+    db.session.execute(insert(Sample).values(
+        tube_id=data["tube_id"], resident_id=data["resident_id"], round_id=data["round_id"], site_id=data["site_id"],
+        client_id=str(uuid.uuid4()), supplementary=False, resample=False, position=0, sampled_at=utcnow()))
     db.session.commit()
     return jsonify(ok=True), 201
 
