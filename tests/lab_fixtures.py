@@ -35,8 +35,10 @@ def sealed_tube(code: str, site: str, people, capacity: int = 10, sampler=None, 
     db.session.add(tube)
     db.session.flush()
     for i, person in enumerate(people):
+        again = db.session.scalar(select(Sample.id).where(Sample.round_id == rnd.id,
+                                                          Sample.resident_id == person.id).limit(1))
         db.session.add(Sample(tube_id=tube.id, resident_id=person.id, round_id=rnd.id, site_id=site_row.id,
-                              sampler_id=sampler.id if sampler else None,
+                              sampler_id=sampler.id if sampler else None, resample=again is not None,
                               sampled_at=at - timedelta(minutes=len(people) - i)))
     db.session.flush()
     return tube

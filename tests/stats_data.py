@@ -69,8 +69,11 @@ def build_known_round(sampler_ids=(None, None)) -> dict:
     hp, hd = sampler_ids
 
     def scan(t, r, when, supplementary=False, sampler=hp):
+        again = db.session.scalar(select(Sample.id).where(Sample.round_id == rnd.id,
+                                                          Sample.resident_id == residents[r]).limit(1))
         db.session.add(Sample(tube_id=t.id, resident_id=residents[r], round_id=rnd.id, site_id=t.site_id,
-                              sampler_id=sampler, supplementary=supplementary, sampled_at=when))
+                              sampler_id=sampler, supplementary=supplementary, sampled_at=when,
+                              resample=again is not None))
         db.session.execute(text("UPDATE tubes SET sample_count = sample_count + 1 WHERE id = :id"), {"id": t.id})
         db.session.flush()
 

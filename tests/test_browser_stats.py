@@ -31,8 +31,9 @@ def test_coordinator_follows_the_round_and_downloads(page, server, demo_city, ma
     # a new scan arrives: the figure changes by itself
     tube = data["tubes"]["T2"]
     db.session.execute(text(
-        "INSERT INTO samples (tube_id, resident_id, round_id, site_id, supplementary, sampled_at) "
-        "SELECT id, :r, round_id, site_id, :f, :ts FROM tubes WHERE id = :t"),
+        "INSERT INTO samples (tube_id, resident_id, round_id, site_id, supplementary, sampled_at, resample) "
+        "SELECT id, :r, round_id, site_id, :f, :ts, EXISTS (SELECT 1 FROM samples s2 WHERE s2.round_id = "
+        "tubes.round_id AND s2.resident_id = :r) FROM tubes WHERE id = :t"),
         {"t": tube, "r": data["residents"][9], "f": False, "ts": at(10, 30).strftime("%Y-%m-%d %H:%M:%S")})
     db.session.commit()
     page.wait_for_function("document.querySelector('.stat-value[data-key=sampled]').textContent.trim() === '9'")

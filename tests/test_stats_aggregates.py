@@ -92,8 +92,9 @@ def test_bulk_sql_one_statement_many_rows(demo_city):
     data = build_known_round()
     rnd, tubes = data["round"], data["tubes"]
     db.session.execute(text(
-        "INSERT INTO samples (tube_id, resident_id, round_id, site_id, supplementary, sampled_at) "
-        "SELECT t.id, r.id, t.round_id, t.site_id, :supp, :ts FROM tubes t, residents r "
+        "INSERT INTO samples (tube_id, resident_id, round_id, site_id, supplementary, sampled_at, resample) "
+        "SELECT t.id, r.id, t.round_id, t.site_id, :supp, :ts, (t.id = :b OR EXISTS (SELECT 1 FROM samples s2 "
+        "WHERE s2.round_id = t.round_id AND s2.resident_id = r.id)) FROM tubes t, residents r "
         "WHERE t.id IN (:a, :b) AND r.id_number IN ('T00009', 'T00010') "
         "AND NOT EXISTS (SELECT 1 FROM samples s WHERE s.tube_id = t.id AND s.resident_id = r.id)"),
         {"a": tubes["T1"], "b": tubes["T4"], "supp": True, "ts": "2026-11-20 11:30:00"})
@@ -182,9 +183,9 @@ def test_concurrent_scans_of_the_same_residents(demo_city, make_app, is_postgres
                 db.session.commit()
                 for resident in residents:
                     db.session.execute(text(
-                        "INSERT INTO samples (tube_id, resident_id, round_id, site_id, supplementary, sampled_at) "
-                        "VALUES (:t, :p, :r, :s, false, now())"),
-                        {"t": tube_id, "p": resident, "r": round_id, "s": site})
+                        "INSERT INTO samples (tube_id, resident_id, round_id, site_id, supplementary, sampled_at, "
+                        "resample) VALUES (:t, :p, :r, :s, false, now(), :again)"),
+                        {"t": tube_id, "p": resident, "r": round_id, "s": site, "again": n > 0})
                     db.session.commit()
                 for resident in residents[n::6]:  # undo some
                     db.session.execute(text("DELETE FROM samples WHERE tube_id = :t AND resident_id = :p"),

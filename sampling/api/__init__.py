@@ -1,15 +1,25 @@
 """The JSON API under /api/v1: a public contract for phones and hand-held scanners."""
+import os
+
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from sampling.api import (  # noqa: E402,F401  (routes register on import)
+# routes register on import
+from sampling.api import (  # noqa: E402,F401
     auth,
+    backfill,
     collisions,
     errors,
     lab,
+    query,
     residents,
     rounds,
     spec,
     stats,
+    sync,
+    tubes,
 )
+
+if os.environ.get("BENCH_CEILING") == "1":  # benchmark-only bare endpoints (scripts/bench_*.py)
+    from sampling.api import bench  # noqa: F401

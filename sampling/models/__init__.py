@@ -5,14 +5,14 @@ from sampling.models.regions import Region, RegionLevel, Site
 from sampling.models.residents import IdType, Resident, ResidentSource
 from sampling.models.rosters import Collision, CollisionCategory, CollisionRow, Roster, RosterEntry
 from sampling.models.rounds import Round, RoundStatus
-from sampling.models.sampling import Sample, Tube, TubeStatus
+from sampling.models.sampling import ClientOperation, Sample, Tube, TubeStatus
 from sampling.models.stats import StatsCommunity, StatsPerson, StatsSamplerHour, StatsSite, StatsSiteHour
 from sampling.models.users import ApiToken, Role, User, user_sites
 
 __all__ = [
-    "ApiToken", "Box", "BoxStatus", "CodeSheet", "CodeSheetCard", "Collision", "CollisionCategory",
-    "CollisionRow", "IdType", "Region", "RegionLevel", "Resident", "ResidentSource", "RESULTS", "Role",
-    "Roster", "RosterEntry", "Round", "RoundStatus", "Sample", "Site", "StatsCommunity", "StatsPerson",
-    "StatsSamplerHour", "StatsSite", "StatsSiteHour", "Tube", "TubeAction", "TubeEvent", "TubeStatus", "User",
-    "user_sites",
+    "ApiToken", "Box", "BoxStatus", "ClientOperation", "CodeSheet", "CodeSheetCard", "Collision",
+    "CollisionCategory", "CollisionRow", "IdType", "Region", "RegionLevel", "Resident", "ResidentSource",
+    "RESULTS", "Role", "Roster", "RosterEntry", "Round", "RoundStatus", "Sample", "Site", "StatsCommunity",
+    "StatsPerson", "StatsSamplerHour", "StatsSite", "StatsSiteHour", "Tube", "TubeAction", "TubeEvent",
+    "TubeStatus", "User", "user_sites",
 ]

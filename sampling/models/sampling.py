@@ -2,7 +2,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, SmallInteger, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sampling.extensions import db
@@ -53,6 +53,7 @@ class Tube(db.Model):
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sealed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     client_id: Mapped[str | None] = mapped_column(String(36), unique=True)
     # the lab's part (see sampling/models/lab.py): transport box, receipt and result
     box_id: Mapped[int | None] = mapped_column(ForeignKey("boxes.id"), index=True)
@@ -68,13 +69,20 @@ class Tube(db.Model):
 class Sample(db.Model):
     """One resident's swab in one tube. ``client_id`` (a UUID made by the phone) makes a
     retried scan land exactly once; ``round_id`` and ``site_id`` are copied from the tube for
-    per-round look-ups and statistics without a join."""
+    per-round look-ups and statistics without a join.
+
+    A resident has at most one ordinary sample per round (a partial unique index); further
+    samples in the round are deliberate resamples (retests), marked ``resample``. ``position``
+    is the tube's count right after this sample went in (its slot), so a retried scan can be
+    answered with exactly the body of the first answer."""
 
     __tablename__ = "samples"
     __table_args__ = (
         UniqueConstraint("tube_id", "resident_id", name="uq_samples_tube_resident"),
         Index("ix_samples_round_resident", "round_id", "resident_id"),
         Index("ix_samples_resident", "resident_id"),
+        Index("uq_samples_round_resident_first", "round_id", "resident_id", unique=True,
+              sqlite_where=text("NOT resample"), postgresql_where=text("NOT resample")),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -85,7 +93,25 @@ class Sample(db.Model):
     sampler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     client_id: Mapped[str | None] = mapped_column(String(36), unique=True)
     supplementary: Mapped[bool] = mapped_column(Boolean, default=False)
+    resample: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    position: Mapped[int] = mapped_column(SmallInteger, default=0, server_default=text("0"))
     sampled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     tube: Mapped[Tube] = relationship()
     resident: Mapped[Resident] = relationship()
+
+
+class ClientOperation(db.Model):
+    """An operation a phone sent with its own ``client_id`` (UUID), recorded with the answer it
+    got, so that a retried or replayed operation is applied exactly once and answered the same.
+    Samples carry their client_id themselves; a row here records the other operations (open,
+    seal, undo) and the adds whose sample was later undone."""
+
+    __tablename__ = "client_operations"
+
+    client_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    op: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[int]
+    body: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

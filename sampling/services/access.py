@@ -1,10 +1,10 @@
 """Who may do what: roles and region scope, decided here and nowhere else."""
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, literal, true
+from sqlalchemy import ColumnElement, literal, select, true
 
 from sampling.errors import Forbidden
-from sampling.models import Region, Role, Site, User
+from sampling.models import Region, Role, Site, User, user_sites
 
 
 def require_role(user: User, roles: Iterable[str | Role]) -> None:
@@ -45,3 +45,14 @@ def region_scope(user: User, path_column) -> ColumnElement[bool]:
     if user.role == Role.COORDINATOR.value and user.region is not None:
         return path_column.startswith(user.region.path, autoescape=True)
     return literal(False)
+
+
+def site_scope(user: User, site_id_column) -> ColumnElement[bool]:
+    """A SQL condition limiting rows (by their site id column) to the sites the user may work at:
+    the rule of :func:`require_site`, for use inside one statement."""
+    if user.role == Role.SAMPLER.value:
+        return site_id_column.in_(select(user_sites.c.site_id).where(user_sites.c.user_id == user.id))
+    if user.role == Role.ADMIN.value:
+        return true()
+    return site_id_column.in_(select(Site.id).join(Region, Site.community_id == Region.id)
+                              .where(region_scope(user, Region.path)))

@@ -4,6 +4,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from sampling.extensions import db
 from sampling.models import ApiToken, User
@@ -27,7 +28,8 @@ def user_for_token(token: str) -> User | None:
     """The active user a live (unexpired, unrevoked) token belongs to, else None."""
     if not token or len(token) > 200:
         return None
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    row = db.session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                            .where(ApiToken.token_hash == _digest(token)))
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow() or not row.user.active:
         return None
     return row.user

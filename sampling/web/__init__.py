@@ -5,10 +5,12 @@ bp = Blueprint("web", __name__)
 
 from sampling.web import (  # noqa: E402,F401  (routes register on import)
     auth,
+    collections,
     collisions,
     lab,
     pages,
     resident_pages,
     resident_staff,
+    scan,
     stats,
 )

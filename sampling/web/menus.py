@@ -7,6 +7,8 @@ ROLE_LABELS = {"admin": _l("administrator"), "coordinator": _l("coordinator"),
 
 # (endpoint, label, roles that see it)
 STAFF_ITEMS: list[tuple[str, object, tuple[str, ...]]] = [
+    ("web.scan_page", _l("Scan tubes and residents"), ("sampler", "admin")),
+    ("web.backfill_page", _l("Backfill paper forms"), ("admin", "coordinator")),
     ("web.lab_boxes", _l("Transport boxes: box and hand over tubes"), ("sampler", "admin")),
     ("web.lab_receive", _l("Receive boxes and enter results"), ("lab", "admin")),
     ("web.lab_upload", _l("Upload a results file"), ("lab", "admin")),
@@ -15,7 +17,9 @@ STAFF_ITEMS: list[tuple[str, object, tuple[str, ...]]] = [
     ("web.rosters_page", _l("Rosters and collisions"), ("admin", "coordinator")),
 ]
 # (endpoint, label)
-PUBLIC_ITEMS: list[tuple[str, object]] = []
+PUBLIC_ITEMS: list[tuple[str, object]] = [
+    ("web.collection_query", _l("Check my sampling records")),
+]
 
 # Residents (issue 3): their own pages, and code printing by staff and volunteers.
 PUBLIC_ITEMS += [("web.my_codes", _l("My codes")), ("web.register", _l("Register for your personal code")),

@@ -1,7 +1,7 @@
 """code sheets
 
 Revision ID: 0007
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-22 07:35:42.492084
 
 """
@@ -12,7 +12,7 @@ import sampling.models.base  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

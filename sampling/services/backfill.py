@@ -1,0 +1,156 @@
+"""Backfill (补录): coordinators enter people who were sampled on paper forms, after the fact.
+
+Each entry is a person's details with the tube code and the time of sampling. The tube may not
+exist yet (the whole tube was on paper): it is then created at the given site (in the
+coordinator's region), **sealed** — the paper tube has left the site — with the round's pool size.
+An existing tube of the round takes the entry whatever its state (a sealed or even a resulted tube:
+a positive pool needs every member), but never beyond its capacity. An entry already recorded in
+the tube is reported as such and changes nothing, so a file can be uploaded again safely. Someone
+already sampled in the round elsewhere is recorded as a resample and reported.
+"""
+from datetime import UTC, datetime, timedelta, timezone
+from typing import BinaryIO
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from sampling.errors import Conflict, DomainError, ValidationFailed
+from sampling.extensions import db
+from sampling.models import ResidentSource, Role, Round, Sample, Site, Tube, TubeStatus, User
+from sampling.models.base import utcnow
+from sampling.services import residents, tubes
+from sampling.services.access import require_role, require_site
+from sampling.services.samples import previous_sample
+from sampling.tabular import read_records
+
+BEIJING = timezone(timedelta(hours=8))  # times on paper forms are local; China has no DST
+_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%dT%H:%M", "%Y.%m.%d %H:%M")
+ALIASES = {"tube_code": ("管码", "试管编码", "试管条码"), "site_code": ("采样点编码",),
+           "sampled_at": ("采样时间", "时间"),
+           "name": ("姓名",), "id_type": ("证件类型",), "id_number": ("证件号码", "身份证号", "身份证号码"),
+           "phone": ("手机号", "手机号码", "电话"), "address": ("地址", "住址"), "region_code": ("社区编码",)}
+REQUIRED = ("tube_code", "sampled_at", "name", "id_number")
+ID_TYPE_WORDS = {"身份证": "resident_id_card", "居民身份证": "resident_id_card", "护照": "passport",
+                 "港澳居民来往内地通行证": "hk_macao_permit", "台湾居民来往大陆通行证": "taiwan_permit",
+                 "外国人永久居留身份证": "foreign_permanent_resident", "其他": "other"}
+
+
+def parse_time(raw) -> datetime:
+    """A sampling time: ISO 8601, or 'YYYY-MM-DD HH:MM[:SS]' in Beijing time; not in the future."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    value = None
+    try:
+        value = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        for fmt in _FORMATS:
+            try:
+                value = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+    if value is None:
+        raise ValidationFailed(fields={"sampled_at": _l("Give the time of sampling, e.g. 2022-01-10 08:30.")})
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=BEIJING)
+    value = value.astimezone(UTC)
+    if value > utcnow() + timedelta(minutes=5):
+        raise ValidationFailed(fields={"sampled_at": _l("The time of sampling is in the future.")})
+    return value
+
+
+def _tube_for(user: User, rnd: Round, code: str, site_code, at: datetime) -> Tube:
+    tube = db.session.scalar(select(Tube).where(Tube.code == code))
+    if tube is None:
+        site = db.session.scalar(select(Site).where(Site.code == site_code.strip())) if isinstance(site_code, str) \
+            else None
+        if site is None:
+            raise ValidationFailed(fields={"site_code": _l("A new tube needs the code of its site.")})
+        require_site(user, site)
+        tube = Tube(code=code, round_id=rnd.id, site_id=site.id, capacity=rnd.pool_size, sample_count=0,
+                    status=TubeStatus.SEALED.value, opened_by_id=user.id, opened_at=at, sealed_at=at,
+                    sealed_by_id=user.id)
+        try:
+            with db.session.begin_nested():
+                db.session.add(tube)
+        except IntegrityError:  # created at the same moment by another entry
+            tube = db.session.scalar(select(Tube).where(Tube.code == code))
+    require_site(user, tube.site)
+    if tube.round_id != rnd.id:
+        raise Conflict(_l("Tube %(code)s belongs to another round.", code=code), code="tube_other_round")
+    return tube
+
+
+def get_round(user: User, round_id) -> Round:
+    """The round to backfill into (closed rounds too: forms arrive late), for coordinators and admins."""
+    require_role(user, (Role.ADMIN, Role.COORDINATOR))
+    if isinstance(round_id, str) and round_id.strip().isdigit():
+        round_id = int(round_id)
+    rnd = db.session.get(Round, round_id) if isinstance(round_id, int) and not isinstance(round_id, bool) else None
+    if rnd is None:
+        raise ValidationFailed(fields={"round_id": _l("Unknown round.")})
+    return rnd
+
+
+def record(user: User, round_id, entry: dict) -> dict:
+    """Backfill one entry in the current transaction: {outcome: added|exists, sample_id, flagged}."""
+    rnd = get_round(user, round_id)
+    code = tubes.clean_tube_code(entry.get("tube_code"))
+    at = parse_time(entry.get("sampled_at"))
+    tube = _tube_for(user, rnd, code, entry.get("site_code"), at)
+    details = {"id_type": "resident_id_card", **{k: v for k, v in entry.items() if v not in (None, "")}}
+    details["id_type"] = ID_TYPE_WORDS.get(str(details["id_type"]).strip(), details["id_type"])
+    resident, _created = residents.register(details, source=ResidentSource.SUPPLEMENTARY.value, phone_required=False,
+                                            community_required=False, default_community=tube.site.community)
+    existing = db.session.scalar(select(Sample.id).where(Sample.tube_id == tube.id,
+                                                         Sample.resident_id == resident.id))
+    if existing is not None:
+        return {"outcome": "exists", "sample_id": existing, "flagged": False}
+    flagged = previous_sample(rnd.id, resident.id) is not None
+    count = db.session.scalar(
+        update(Tube).where(Tube.id == tube.id, Tube.sample_count < Tube.capacity)
+        .values(sample_count=Tube.sample_count + 1,
+                status=case(((Tube.status == TubeStatus.OPEN.value) & (Tube.sample_count + 1 >= Tube.capacity),
+                             TubeStatus.SEALED.value), else_=Tube.status))
+        .returning(Tube.sample_count).execution_options(synchronize_session=False))
+    if count is None:
+        raise Conflict(_l("Tube %(code)s is full.", code=code), code="tube_full")
+    sample_id = db.session.scalar(insert(Sample).values(
+        tube_id=tube.id, resident_id=resident.id, round_id=rnd.id, site_id=tube.site_id, sampler_id=user.id,
+        supplementary=True, resample=flagged, position=count, sampled_at=at).returning(Sample.id))
+    return {"outcome": "added", "sample_id": sample_id, "flagged": flagged}
+
+
+def backfill_one(user: User, round_id, entry: dict) -> dict:
+    """Backfill one entry and commit."""
+    return tubes.committed(record, user, round_id, entry)
+
+
+def backfill_file(user: User, round_id, stream: BinaryIO, filename: str) -> dict:
+    """Backfill every row of a CSV/XLSX file; each row is kept or refused on its own.
+    Returns counts and a row-by-row report."""
+    get_round(user, round_id)
+    report, counts = [], {"added": 0, "exists": 0, "failed": 0}
+    for number, row in read_records(stream, filename, ALIASES, required=REQUIRED):
+        try:
+            with db.session.begin_nested():
+                outcome = record(user, round_id, row)
+            counts[outcome["outcome"]] += 1
+            report.append({"row": number, **outcome, "message": _message(outcome)})
+        except DomainError as exc:
+            counts["failed"] += 1
+            detail = "; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or str(exc.message)
+            report.append({"row": number, "outcome": "failed", "code": exc.code, "message": detail})
+        if number % 200 == 0:
+            db.session.commit()
+    db.session.commit()
+    return {**counts, "rows": report}
+
+
+def _message(outcome: dict) -> str:
+    if outcome["outcome"] == "exists":
+        return str(_l("Already recorded in this tube."))
+    if outcome["flagged"]:
+        return str(_l("Recorded; this person was already sampled in this round (marked as a resample)."))
+    return str(_l("Recorded."))

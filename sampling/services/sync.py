@@ -1,0 +1,95 @@
+"""Batch sync of work a phone queued while offline (or just batched): open_tube, add_sample, seal, undo.
+
+Each item is answered as its single endpoint would answer it (status + body), in order. Every
+item carries the phone's client_id, and each operation is applied exactly once per client_id:
+a batch sent twice (the answer was lost, the server died mid-request) changes nothing the second
+time and gets the same answers (200 instead of 201). Nothing is answered before it is committed.
+
+Runs of consecutive scans (add_sample by code) are applied set-based (see :mod:`sampling.services.scanrun`);
+everything else item by item, each in a savepoint.
+"""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from sampling.errors import DomainError, ValidationFailed
+from sampling.extensions import db
+from sampling.models import User
+from sampling.services import replay, samples, tubes
+from sampling.services.access import require_role
+
+MAX_ITEMS = 1000
+OPS = ("open_tube", "add_sample", "seal", "undo")
+
+
+def _open(user, item):
+    return tubes.apply_open(user, item)
+
+
+def _add(user, item):
+    return samples.apply_add(user, item.get("tube_code"), item)
+
+
+def _seal(user, item):
+    return tubes.apply_seal(user, item.get("tube_code"), replay.clean_client_id(item.get("client_id")))
+
+
+def _undo(user, item):
+    return samples.apply_undo(user, item.get("sample_id"), item.get("sample_client_id"),
+                              replay.clean_client_id(item.get("client_id")))
+
+
+_APPLY = {"open_tube": _open, "add_sample": _add, "seal": _seal, "undo": _undo}
+
+
+def check_items(data: dict) -> list:
+    """The batch's items, or ValidationFailed for a batch that is not a list of 1..MAX_ITEMS."""
+    items = data.get("items")
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
+        raise ValidationFailed(fields={"items": _l("Send a list of 1 to %(n)s items.", n=MAX_ITEMS)})
+    return items
+
+
+def _error(exc: DomainError) -> tuple[int, dict]:
+    return exc.status, exc.to_dict()
+
+
+def apply_item(user: User, item) -> tuple[int, dict | None]:
+    """Apply one item in a savepoint; its answer as (status, body). Does not commit."""
+    if not isinstance(item, dict):
+        return _error(ValidationFailed(_l("Each item must be an object."), code="invalid_item"))
+    apply = _APPLY.get(item.get("op"))
+    if apply is None:
+        return _error(ValidationFailed(fields={"op": _l("op must be one of: %(ops)s.", ops=", ".join(OPS))},
+                                       code="unknown_op"))
+    for _attempt in range(2):
+        try:
+            with db.session.begin_nested():
+                return apply(user, item)
+        except samples.Clash as clash:
+            try:
+                return clash.explain()
+            except DomainError as exc:
+                return _error(exc)
+        except DomainError as exc:
+            return _error(exc)
+        except IntegrityError:
+            continue  # a concurrent twin of this operation committed first: now it replays
+    return _error(DomainError(code="conflict"))
+
+
+def sync(user: User, data: dict) -> list[dict]:
+    """Apply a batch in order; one result per item: {client_id, status, body}."""
+    require_role(user, tubes.FIELD_ROLES)
+    items = check_items(data)
+    results = []
+    try:
+        for item in items:
+            status, body = apply_item(user, item)
+            db.session.commit()
+            client_id = item.get("client_id") if isinstance(item, dict) else None
+            results.append({"client_id": client_id if isinstance(client_id, str) else None,
+                            "status": status, "body": body})
+    except BaseException:
+        db.session.rollback()
+        raise
+    return results

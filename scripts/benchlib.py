@@ -1,0 +1,191 @@
+"""Shared parts of the sampling benchmarks: a fresh database with residents and tubes, a gunicorn
+server on a free port, keep-alive HTTP clients in separate processes, and the after-run checks."""
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SECRET = "bench-secret-key-not-for-production"
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def database_url(kind: str, pg_name: str = "bench_c") -> str:
+    if kind == "postgresql":
+        return f"postgresql+psycopg://postgres@127.0.0.1:5432/{pg_name}"
+    return "sqlite:////tmp/bench_c.db"
+
+
+def fresh_database(url: str) -> None:
+    """Drop and re-create the benchmark database, then migrate it."""
+    from sqlalchemy import create_engine, text
+    if url.startswith("postgresql"):
+        name = url.rsplit("/", 1)[1]
+        engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
+        engine.dispose()
+    else:
+        path = Path(url[len("sqlite:///"):])
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+    from flask_migrate import upgrade
+
+    from sampling import create_app
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET})
+    with app.app_context():
+        upgrade()
+
+
+def populate(url: str, residents: int, tubes: int, capacity: int = 10, ceiling_rows: int = 0) -> dict:
+    """The demo city, a sampler with a token, ``residents`` residents and their codes, and
+    ``tubes`` open tubes of ``capacity`` at the sampler's site, and ``ceiling_rows`` sample rows
+    (tube, resident) for the bare sample-row ceiling (tubes coded CT..., left out of the checks).
+    Returns what the clients need."""
+    from sqlalchemy import insert, select
+
+    from sampling import create_app
+    from sampling.cli import load_demo
+    from sampling.extensions import db
+    from sampling.models import Resident, Round, Site, Tube
+    from sampling.models.base import utcnow
+    from sampling.services import codes, tokens
+    from sampling.services.users import create_user
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET,
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    with app.app_context():
+        load_demo()
+        user = create_user("bench_sampler", "sampler", "bench-password", None, ("S-HP-001",))
+        db.session.commit()
+        token, _expires = tokens.issue_token(user, 24)
+        now = utcnow()
+        rows = [{"name": f"居民{i}", "id_type": "passport", "id_number": f"E{i:08d}", "phone": f"139{i:08d}",
+                 "source": "self", "created_at": now} for i in range(residents)]
+        for start in range(0, len(rows), 5000):
+            db.session.execute(insert(Resident), rows[start:start + 5000])
+        rnd = db.session.scalar(select(Round))
+        site = db.session.scalar(select(Site).where(Site.code == "S-HP-001"))
+        tube_rows = [{"code": f"BT{i:07d}", "round_id": rnd.id, "site_id": site.id, "capacity": capacity,
+                      "sample_count": 0, "status": "open", "opened_by_id": user.id, "opened_at": now}
+                     for i in range(tubes)]
+        for start in range(0, len(tube_rows), 5000):
+            db.session.execute(insert(Tube), tube_rows[start:start + 5000])
+        db.session.commit()
+        ceiling_tubes = -(-ceiling_rows // 20)
+        if ceiling_tubes:
+            db.session.execute(insert(Tube), [
+                {"code": f"CT{i:07d}", "round_id": rnd.id, "site_id": site.id, "capacity": 20, "sample_count": 0,
+                 "status": "open", "opened_by_id": user.id, "opened_at": now} for i in range(ceiling_tubes)])
+        db.session.commit()
+        ids = db.session.scalars(select(Resident.id).order_by(Resident.id)).all()
+        ceiling_tube_ids = db.session.scalars(select(Tube.id).where(Tube.code.like("CT%")).order_by(Tube.id)).all()
+        spare = ids[len(ids) - ceiling_rows:]  # the last residents are the ceiling's, never scanned
+        rows = [{"tube_id": ceiling_tube_ids[i // 20], "resident_id": spare[i], "round_id": rnd.id,
+                 "site_id": site.id} for i in range(ceiling_rows)]
+        qrs = [codes.token_for(i) for i in ids]
+        return {"token": token, "qrs": qrs, "tubes": [r["code"] for r in tube_rows], "round_id": rnd.id,
+                "ceiling_rows": rows}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(url: str, port: int, workers: int, threads: int, ceiling: bool = True,
+                 log: str = "/tmp/bench_c_server.log") -> subprocess.Popen:
+    """gunicorn (gthread) on 127.0.0.1:port; returns once /healthz answers."""
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "RATELIMIT_ENABLED": "false",
+           "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads), "LOG_LEVEL": "warning",
+           "BENCH_CEILING": "1" if ceiling else "0"}
+    process = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
+         "--access-logfile", "/dev/null", "--max-requests", "0", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.2)
+    stop_server(process)
+    raise RuntimeError(f"server did not start; see {log}")
+
+
+def stop_server(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
+    """Stop the server we started (its own process group: the master and its workers)."""
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+
+class Client:
+    """One keep-alive HTTP connection sending JSON."""
+
+    def __init__(self, port: int, token: str | None = None, timeout: float = 120):
+        self.port, self.timeout = port, timeout
+        self.headers = {"Content-Type": "application/json"}
+        if token:
+            self.headers["Authorization"] = f"Bearer {token}"
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+
+    def post(self, path: str, body) -> tuple[int, bytes]:
+        data = json.dumps(body).encode()
+        for attempt in range(2):
+            try:
+                self.conn.request("POST", path, data, self.headers)
+                response = self.conn.getresponse()
+                return response.status, response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def check_database(url: str, expected_samples: int | None = None) -> dict:
+    """After a run: no tube over capacity, each tube's count equals its samples, no doubled scan."""
+    from sqlalchemy import create_engine, text
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        over = conn.execute(text("SELECT count(*) FROM tubes WHERE sample_count > capacity")).scalar()
+        mismatched = conn.execute(text(
+            "SELECT count(*) FROM tubes t WHERE t.code NOT LIKE 'CT%' "
+            "AND t.sample_count <> (SELECT count(*) FROM samples s WHERE s.tube_id = t.id)"
+        )).scalar()
+        samples = conn.execute(text("SELECT count(*) FROM samples s JOIN tubes t ON t.id = s.tube_id "
+                                    "WHERE t.code NOT LIKE 'CT%'")).scalar()
+        doubled = conn.execute(text(
+            "SELECT count(*) FROM (SELECT client_id FROM samples WHERE client_id IS NOT NULL "
+            "GROUP BY client_id HAVING count(*) > 1) d")).scalar()
+    engine.dispose()
+    result = {"tubes_over_capacity": over, "tubes_count_mismatch": mismatched, "samples": samples,
+              "doubled_scans": doubled}
+    if expected_samples is not None:
+        result["lost_or_extra"] = samples - expected_samples
+    return result

@@ -1,0 +1,124 @@
+"""Backfill of paper forms: one by one and from files, with a row-by-row report."""
+import csv
+import io
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from sampling.errors import Conflict, Forbidden, ValidationFailed
+from sampling.extensions import db
+from sampling.models import Sample, Tube
+from sampling.services import backfill, samples, tubes
+from tests.field import cid, current_round, id_number, make_residents, qr
+
+HEADER = ["管码", "采样点编码", "采样时间", "姓名", "证件类型", "证件号码", "手机号", "地址"]
+
+
+@pytest.fixture
+def coordinator(demo_city, make_user):
+    return make_user("coordinator", region="120101")
+
+
+def entry(n, tube="P0001", site="S-HP-001", at="2022-01-10 08:30"):
+    return {"tube_code": tube, "site_code": site, "sampled_at": at, "name": f"纸质{n}",
+            "id_number": id_number(n, "19700101"), "phone": ""}
+
+
+def test_backfill_creates_a_sealed_tube_and_is_idempotent(coordinator):
+    rnd = current_round()
+    first = backfill.backfill_one(coordinator, rnd.id, entry(1))
+    assert first["outcome"] == "added" and first["flagged"] is False
+    tube = db.session.scalar(select(Tube).where(Tube.code == "P0001"))
+    assert tube.status == "sealed" and tube.sample_count == 1 and tube.capacity == rnd.pool_size
+    sample = db.session.get(Sample, first["sample_id"])
+    assert sample.supplementary and sample.sampled_at.isoformat() == "2022-01-10T00:30:00+00:00"
+    again = backfill.backfill_one(coordinator, rnd.id, entry(1))
+    assert again == {"outcome": "exists", "sample_id": first["sample_id"], "flagged": False}
+    assert db.session.scalar(select(Tube.sample_count).where(Tube.code == "P0001")) == 1
+
+
+def test_backfill_respects_capacity_region_and_time(coordinator, make_user):
+    rnd = current_round()
+    for n in range(rnd.pool_size):
+        backfill.backfill_one(coordinator, rnd.id, entry(n))
+    with pytest.raises(Conflict) as full:
+        backfill.backfill_one(coordinator, rnd.id, entry(99))
+    assert full.value.code == "tube_full"
+    with pytest.raises(Forbidden):
+        backfill.backfill_one(coordinator, rnd.id, entry(1, tube="P0002", site="S-HD-001"))
+    with pytest.raises(ValidationFailed):
+        backfill.backfill_one(coordinator, rnd.id, entry(1, tube="P0003", at="2999-01-01 08:00"))
+    with pytest.raises(ValidationFailed):
+        backfill.backfill_one(coordinator, rnd.id, entry(1, tube="P0003", at="yesterday"))
+    with pytest.raises(ValidationFailed):
+        backfill.backfill_one(coordinator, rnd.id, entry(1, tube="P0003", site=""))
+    with pytest.raises(Forbidden):
+        backfill.backfill_one(make_user("sampler", sites=("S-HP-001",)), rnd.id, entry(1, tube="P0004"))
+
+
+def test_backfill_flags_someone_already_scanned(coordinator, make_user):
+    rnd = current_round()
+    sampler = make_user("sampler", sites=("S-HP-001",))
+    person = make_residents(1)[0]
+    tubes.open_tube(sampler, {"tube_code": "S0001", "round_id": rnd.id, "site_code": "S-HP-001"})
+    samples.add_sample(sampler, "S0001", {"qr": qr(person), "client_id": cid()})
+    outcome = backfill.backfill_one(coordinator, rnd.id, {
+        "tube_code": "P0001", "site_code": "S-HP-001", "sampled_at": "2022-01-10T09:00:00+08:00",
+        "name": person.name, "id_number": person.id_number})
+    assert outcome["outcome"] == "added" and outcome["flagged"] is True
+
+
+def gb18030_csv(rows) -> bytes:
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    return text.getvalue().encode("gb18030")
+
+
+def test_backfill_file_reports_row_by_row(coordinator):
+    rows = [["P0001", "S-HP-001", "2022-01-10 08:30", "纸质一", "身份证", id_number(1, "19700101"), "", "和平路1号"],
+            ["P0001", "S-HP-001", "2022-01-10 08:31", "纸质二", "居民身份证", id_number(2, "19700101"), "", ""],
+            ["P0001", "S-HP-001", "2022-01-10 08:31", "纸质二", "居民身份证", id_number(2, "19700101"), "", ""],
+            ["P0002", "S-HP-001", "2022-01-10 08:32", "纸质三", "身份证", "120101197001010000", "", ""]]
+    report = backfill.backfill_file(coordinator, current_round().id, io.BytesIO(gb18030_csv(rows)), "纸质.csv")
+    assert (report["added"], report["exists"], report["failed"]) == (2, 1, 1)
+    assert [r["outcome"] for r in report["rows"]] == ["added", "added", "exists", "failed"]
+    assert report["rows"][3]["row"] == 5 and "id_number" in report["rows"][3]["message"]
+    assert db.session.scalar(select(func.count()).select_from(Sample)) == 2
+
+
+def test_backfill_upload_api_with_xlsx(client, coordinator, token_for):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    sheet.append(["P0009", "S-HP-002", "2022-01-10 10:00", "纸质九", "身份证", id_number(9, "19700101"), "", ""])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    headers = token_for(coordinator)
+    response = client.post("/api/v1/backfill/upload", headers=headers, content_type="multipart/form-data",
+                           data={"round_id": str(current_round().id), "file": (buffer, "纸质.xlsx")})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["added"] == 1
+    assert client.post("/api/v1/backfill/upload", headers=headers, data={"round_id": "1"}).status_code == 400
+
+
+def test_backfill_api_one_entry(client, coordinator, token_for, make_user):
+    headers = token_for(coordinator)
+    body = {"round_id": current_round().id, "entry": entry(3)}
+    assert client.post("/api/v1/backfill", json=body, headers=headers).status_code == 201
+    assert client.post("/api/v1/backfill", json=body, headers=headers).status_code == 200
+    unknown_round = {"round_id": 999, "entry": entry(3)}
+    assert client.post("/api/v1/backfill", json=unknown_round, headers=headers).status_code == 422
+    assert client.post("/api/v1/backfill", json={"round_id": 1}, headers=headers).status_code == 400
+    other = {"round_id": current_round().id, "entry": entry(4, tube="P0005", site="S-HD-001")}
+    assert client.post("/api/v1/backfill", json=other, headers=headers).status_code == 403
+    sampler = token_for(make_user("sampler", sites=("S-HP-001",)))
+    assert client.post("/api/v1/backfill", json=body, headers=sampler).status_code == 403
+    assert client.post("/api/v1/backfill", json=body).status_code == 401
+    for n in range(4, 4 + current_round().pool_size):
+        client.post("/api/v1/backfill", json={"round_id": current_round().id, "entry": entry(n)}, headers=headers)
+    full = client.post("/api/v1/backfill", json={"round_id": current_round().id, "entry": entry(50)}, headers=headers)
+    assert full.status_code == 409

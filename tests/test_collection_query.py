@@ -1,0 +1,50 @@
+"""The public collection query: own records only, no hint whether a number is registered."""
+import pytest
+
+from sampling.errors import ValidationFailed
+from sampling.services import query, samples, tubes
+from tests.field import cid, current_round, make_residents, qr
+
+
+@pytest.fixture
+def sampled(demo_city, make_user):
+    sampler = make_user("sampler", sites=("S-HP-001",))
+    people = make_residents(3)
+    tubes.open_tube(sampler, {"tube_code": "Q0001", "round_id": current_round().id, "site_code": "S-HP-001"})
+    for person in people[:2]:
+        samples.add_sample(sampler, "Q0001", {"qr": qr(person), "client_id": cid()})
+    return people
+
+
+def test_a_person_sees_their_own_collections(sampled):
+    records = query.collections(sampled[0].id_number.lower(), f" {sampled[0].name} ")
+    assert len(records) == 1
+    record = records[0]
+    assert record["site_name"] == "新华里社区广场采样点" and record["tube_status"] == "open"
+    assert record["result"] is None and record["round_name"] == current_round().name
+
+
+def test_unknown_number_and_wrong_name_get_the_same_answer(sampled):
+    assert query.collections(sampled[0].id_number, "别人") == []
+    assert query.collections("120101199001011234", sampled[0].name) == []
+    assert query.collections(sampled[2].id_number, sampled[2].name) == []  # registered, never sampled
+    with pytest.raises(ValidationFailed):
+        query.collections("", "")
+
+
+def test_query_api_is_public_and_rate_limited(make_app, sampled):
+    server = make_app(RATELIMIT_ENABLED=True, RATELIMIT_PUBLIC="3 per minute")
+    from tests.contract import ContractClient
+    server.test_client_class = ContractClient
+    client = server.test_client()
+    ok = client.post("/api/v1/query", json={"id_number": sampled[1].id_number, "name": sampled[1].name})
+    assert ok.status_code == 200 and len(ok.get_json()["records"]) == 1
+    wrong = client.post("/api/v1/query", json={"id_number": sampled[1].id_number, "name": "别人"})
+    unknown = client.post("/api/v1/query", json={"id_number": "120101199001011234", "name": sampled[1].name})
+    assert wrong.get_json() == unknown.get_json() == {"records": []}
+    assert client.post("/api/v1/query", json={"id_number": "1", "name": "x"}).status_code == 429
+
+
+def test_query_api_refuses_empty_input(client):
+    assert client.post("/api/v1/query", json={}).status_code == 422
+    assert client.post("/api/v1/query", data="x").status_code == 400

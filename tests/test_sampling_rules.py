@@ -1,0 +1,196 @@
+"""The sampling rules at service level, including real concurrent phones on one tube."""
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from sampling.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from sampling.extensions import db
+from sampling.models import Resident, Sample, Tube, User
+from sampling.services import samples, tubes
+from tests.field import cid, current_round, make_residents, qr
+
+
+@pytest.fixture
+def field(demo_city, make_user):
+    return {"round": current_round().id, "sampler": make_user("sampler", sites=("S-HP-001",)),
+            "stranger": make_user("sampler", sites=("S-HD-001",)), "people": make_residents(40)}
+
+
+def open_tube(field, code="T0001", capacity=10, user=None):
+    return tubes.open_tube(user or field["sampler"], {"tube_code": code, "round_id": field["round"],
+                                                      "site_code": "S-HP-001", "capacity": capacity})
+
+
+def scan(field, person, code="T0001", user=None, **extra):
+    return samples.add_sample(user or field["sampler"], code, {"qr": qr(person), "client_id": cid(), **extra})
+
+
+def test_a_tube_code_is_used_once_ever(field):
+    open_tube(field)
+    with pytest.raises(Conflict) as refused:
+        open_tube(field, capacity=5)
+    assert refused.value.code == "tube_code_used"
+
+
+def test_full_tube_is_sealed_and_accepts_nothing_more(field):
+    open_tube(field, capacity=5)
+    answers = [scan(field, p)[1] for p in field["people"][:5]]
+    assert [a["tube"]["count"] for a in answers] == [1, 2, 3, 4, 5]
+    assert answers[-1]["tube"]["status"] == "sealed"
+    tube = db.session.scalar(select(Tube).where(Tube.code == "T0001"))
+    assert tube.status == "sealed" and tube.sealed_at is not None and tube.sample_count == 5
+    with pytest.raises(Conflict) as refused:
+        scan(field, field["people"][5])
+    assert refused.value.code == "tube_sealed"
+
+
+def test_resident_once_per_tube_and_flagged_once_per_round(field):
+    open_tube(field)
+    open_tube(field, "T0002")
+    person = field["people"][0]
+    scan(field, person)
+    with pytest.raises(Conflict) as twice:
+        scan(field, person)
+    assert twice.value.code == "already_in_tube"
+    with pytest.raises(samples.AlreadySampled) as again:
+        scan(field, person, "T0002")
+    assert again.value.previous["site_code"] == "S-HP-001" and again.value.previous["tube_code"] == "T0001"
+    status, _body = scan(field, person, "T0002", resample=True)
+    assert status == 201
+    flags = db.session.execute(select(Sample.resample).where(Sample.resident_id == person.id)
+                               .order_by(Sample.id)).scalars().all()
+    assert flags == [False, True]
+
+
+def test_resample_without_an_earlier_sample_is_an_ordinary_sample(field):
+    open_tube(field)
+    scan(field, field["people"][0], resample=True)
+    assert db.session.scalar(select(Sample.resample)) is False
+
+
+def test_samplers_work_only_at_their_sites(field):
+    with pytest.raises(Forbidden):
+        open_tube(field, user=field["stranger"])
+    open_tube(field)
+    with pytest.raises(Forbidden):
+        scan(field, field["people"][0], user=field["stranger"])
+    with pytest.raises(Forbidden):
+        tubes.seal_tube(field["stranger"], "T0001")
+    assert db.session.scalar(select(Tube.sample_count)) == 0
+
+
+def test_forged_and_unknown_codes_are_refused(field):
+    open_tube(field)
+    genuine = qr(field["people"][0])
+    for code in ("", "hello", genuine[:-2] + "AA", genuine.lower()[:-1] + "b"):
+        with pytest.raises(ValidationFailed) as refused:
+            samples.add_sample(field["sampler"], "T0001", {"qr": code, "client_id": cid()})
+        assert refused.value.code == "invalid_code"
+    from sampling.services import codes
+    with pytest.raises(ValidationFailed):  # a genuine signature for a resident who does not exist
+        samples.add_sample(field["sampler"], "T0001", {"qr": codes.token_for(999999), "client_id": cid()})
+    with pytest.raises(NotFound):
+        scan(field, field["people"][0], "NOTATUBE")
+
+
+def test_undo_only_while_open_and_a_replayed_add_stays_undone(field):
+    open_tube(field, capacity=5)
+    op = cid()
+    person = field["people"][0]
+    status, first = samples.add_sample(field["sampler"], "T0001", {"qr": qr(person), "client_id": op})
+    samples.undo_sample(field["sampler"], first["sample_id"])
+    assert db.session.scalar(select(Tube.sample_count)) == 0
+    status, again = samples.add_sample(field["sampler"], "T0001", {"qr": qr(person), "client_id": op})
+    assert status == 200 and again == first
+    assert db.session.scalar(select(func.count()).select_from(Sample)) == 0
+    for p in field["people"][1:6]:
+        _s, last = scan(field, p)
+    with pytest.raises(Conflict) as refused:
+        samples.undo_sample(field["sampler"], last["sample_id"])
+    assert refused.value.code == "tube_sealed"
+
+
+def test_supplementary_registration_creates_or_finds_the_resident(field):
+    open_tube(field)
+    open_tube(field, "T0002")
+    details = {"name": "李四", "id_type": "resident_id_card", "id_number": field["people"][0].id_number[:-1] + "0",
+               "phone": "13800000000"}
+    from tests.field import id_number
+    details["id_number"] = id_number(7, "20000101")
+    status, body = samples.add_sample(field["sampler"], "T0001", {"resident": details, "client_id": cid()})
+    resident = db.session.scalar(select(Resident).where(Resident.name == "李四"))
+    assert status == 201 and resident.source == "supplementary" and resident.community.code == "120101001001"
+    sample = db.session.get(Sample, body["sample_id"])
+    assert sample.supplementary is True
+    status, _body = samples.add_sample(field["sampler"], "T0002",
+                                       {"resident": details, "client_id": cid(), "resample": True})
+    assert db.session.scalar(select(func.count()).select_from(Resident).where(Resident.name == "李四")) == 1
+
+
+def _concurrently(make_app, jobs):
+    """Run each job(app) in its own thread with its own app context (its own DB session)."""
+    barrier = threading.Barrier(len(jobs))
+    outcomes = [None] * len(jobs)
+
+    def run(i, job):
+        app = make_app()
+        with app.app_context():
+            barrier.wait()
+            try:
+                outcomes[i] = job()
+            except Exception as exc:  # noqa: BLE001  (collected and asserted on)
+                outcomes[i] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return outcomes
+
+
+def test_two_phones_filling_one_tube_never_overfill_it(field, make_app):
+    open_tube(field, capacity=10)
+    people = [p.id for p in field["people"][:30]]
+    user_id = field["sampler"].id
+    halves = (people[0::2], people[1::2])
+
+    def phone(ids):
+        def job():
+            user = db.session.get(User, user_id)
+            answers = []
+            for rid in ids:
+                try:
+                    answers.append(samples.add_sample(user, "T0001", {"qr": qr(db.session.get(Resident, rid)),
+                                                                     "client_id": cid()})[0])
+                except Conflict as exc:
+                    answers.append(exc.code)
+            return answers
+        return job
+
+    outcomes = _concurrently(make_app, [phone(halves[0]), phone(halves[1])])
+    for outcome in outcomes:
+        assert isinstance(outcome, list), outcome
+    admitted = sum(a == 201 for outcome in outcomes for a in outcome)
+    refused = [a for outcome in outcomes for a in outcome if a != 201]
+    db.session.expire_all()
+    tube = db.session.scalar(select(Tube).where(Tube.code == "T0001"))
+    assert admitted == 10 and tube.sample_count == 10 and tube.status == "sealed"
+    assert set(refused) <= {"tube_sealed", "tube_full"} and len(refused) == 20
+    assert db.session.scalar(select(func.count()).select_from(Sample)) == 10
+
+
+def test_two_phones_opening_the_same_code_one_wins(field, make_app):
+    user_id = field["sampler"].id
+
+    def job():
+        user = db.session.get(User, user_id)
+        try:
+            return tubes.open_tube(user, {"tube_code": "RACE1", "round_id": field["round"], "site_code": "S-HP-001"})[0]
+        except Conflict as exc:
+            return exc.code
+
+    assert sorted(map(str, _concurrently(make_app, [job, job, job]))) == ["201", "tube_code_used", "tube_code_used"]

@@ -1,0 +1,138 @@
+"""Tubes and samples through the API: every status code the scanning page relies on."""
+import pytest
+
+from tests.field import cid, current_round, make_residents, qr
+
+
+@pytest.fixture
+def field(demo_city, make_user, token_for):
+    sampler = make_user("sampler", sites=("S-HP-001",))
+    other = make_user("sampler", sites=("S-HD-001",))
+    people = make_residents(12)
+    return {"round": current_round().id, "h": token_for(sampler), "other": token_for(other), "people": people}
+
+
+def open_tube(client, field, code="T0001", capacity=None, **extra):
+    body = {"tube_code": code, "round_id": field["round"], "site_code": "S-HP-001", **extra}
+    if capacity:
+        body["capacity"] = capacity
+    return client.post("/api/v1/tubes", json=body, headers=field["h"])
+
+
+def test_open_tube_defaults_to_round_pool_and_refuses_a_used_code(client, field):
+    response = open_tube(client, field)
+    assert response.status_code == 201
+    assert response.get_json() == {"tube_code": "T0001", "round_id": field["round"], "site_code": "S-HP-001",
+                                   "capacity": 10, "count": 0, "status": "open"}
+    again = open_tube(client, field)
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "tube_code_used"
+
+
+def test_open_tube_repeat_with_client_id_is_200_same_body(client, field):
+    op = cid()
+    first = open_tube(client, field, capacity=5, client_id=op)
+    second = open_tube(client, field, capacity=5, client_id=op)
+    assert first.status_code == 201 and second.status_code == 200
+    assert first.get_json() == second.get_json()
+
+
+def test_open_tube_refusals(client, field):
+    assert client.post("/api/v1/tubes", json={"tube_code": "T1", "round_id": field["round"], "site_code": "S-HP-001"},
+                       headers=field["h"]).status_code == 422
+    assert open_tube(client, field, capacity=7).status_code == 422
+    response = client.post("/api/v1/tubes", json={"tube_code": "T0009", "round_id": 999, "site_code": "NOPE"},
+                           headers=field["h"])
+    assert response.status_code == 422 and set(response.get_json()["error"]["fields"]) == {"round_id", "site_code"}
+    forbidden = client.post("/api/v1/tubes", json={"tube_code": "T0009", "round_id": field["round"],
+                                                   "site_code": "S-HP-001"}, headers=field["other"])
+    assert forbidden.status_code == 403
+    assert client.post("/api/v1/tubes", json={"tube_code": "T0009"}).status_code == 401
+    assert client.post("/api/v1/tubes", data="x", headers=field["h"]).status_code == 400
+
+
+def test_scan_fill_seal_undo(client, field):
+    open_tube(client, field, capacity=5)
+    people = field["people"]
+    url = "/api/v1/tubes/T0001/samples"
+    first = client.post(url, json={"qr": qr(people[0]), "client_id": (c0 := cid())}, headers=field["h"])
+    assert first.status_code == 201
+    body = first.get_json()
+    assert body["tube"] == {"count": 1, "capacity": 5, "status": "open"}
+    assert body["resident"]["name_masked"] != people[0].name and "*" in body["resident"]["id_masked"]
+    repeat = client.post(url, json={"qr": qr(people[0]), "client_id": c0}, headers=field["h"])
+    assert repeat.status_code == 200 and repeat.get_json() == body
+    twice = client.post(url, json={"qr": qr(people[0]), "client_id": cid()}, headers=field["h"])
+    assert twice.status_code == 409 and twice.get_json()["error"]["code"] == "already_in_tube"
+    forged = client.post(url, json={"qr": qr(people[1])[:-1] + "A", "client_id": cid()}, headers=field["h"])
+    assert forged.status_code == 422 and forged.get_json()["error"]["code"] == "invalid_code"
+    assert client.post("/api/v1/tubes/NOPE1/samples", json={"qr": qr(people[1]), "client_id": cid()},
+                       headers=field["h"]).status_code == 404
+    assert client.post(url, json={"qr": qr(people[1]), "client_id": cid()}, headers=field["other"]).status_code == 403
+    undo = client.delete(f"/api/v1/samples/{body['sample_id']}", headers=field["h"])
+    assert undo.status_code == 204
+    assert client.delete(f"/api/v1/samples/{body['sample_id']}", headers=field["h"]).status_code == 404
+    for person in people[1:6]:
+        last = client.post(url, json={"qr": qr(person), "client_id": cid()}, headers=field["h"])
+        assert last.status_code == 201
+    assert last.get_json()["tube"] == {"count": 5, "capacity": 5, "status": "sealed"}
+    sealed = client.post(url, json={"qr": qr(people[7]), "client_id": cid()}, headers=field["h"])
+    assert sealed.status_code == 409 and sealed.get_json()["error"]["code"] == "tube_sealed"
+    too_late = client.delete(f"/api/v1/samples/{last.get_json()['sample_id']}", headers=field["h"])
+    assert too_late.status_code == 409 and too_late.get_json()["error"]["code"] == "tube_sealed"
+    seal = client.post("/api/v1/tubes/T0001/seal", headers=field["h"])
+    assert seal.status_code == 200 and seal.get_json() == {"status": "sealed", "count": 5}
+    tube = client.get("/api/v1/tubes/T0001", headers=field["h"]).get_json()
+    assert tube["count"] == 5 and len(tube["samples"]) == 5 and tube["status"] == "sealed"
+    assert client.get("/api/v1/tubes/T0001", headers=field["other"]).status_code == 403
+    assert client.get("/api/v1/tubes/NOPE1", headers=field["h"]).status_code == 404
+
+
+def test_early_seal_is_idempotent(client, field):
+    open_tube(client, field)
+    client.post("/api/v1/tubes/T0001/samples", json={"qr": qr(field["people"][0]), "client_id": cid()},
+                headers=field["h"])
+    first = client.post("/api/v1/tubes/T0001/seal", headers=field["h"])
+    second = client.post("/api/v1/tubes/T0001/seal", json={"client_id": cid()}, headers=field["h"])
+    assert first.get_json() == second.get_json() == {"status": "sealed", "count": 1}
+    assert client.post("/api/v1/tubes/NOPE1/seal", headers=field["h"]).status_code == 404
+    assert client.post("/api/v1/tubes/T0001/seal", headers=field["other"]).status_code == 403
+
+
+def test_already_sampled_this_round_needs_resample(client, field):
+    open_tube(client, field, code="T0001")
+    open_tube(client, field, code="T0002", capacity=1)
+    person = field["people"][0]
+    client.post("/api/v1/tubes/T0001/samples", json={"qr": qr(person), "client_id": cid()}, headers=field["h"])
+    refused = client.post("/api/v1/tubes/T0002/samples", json={"qr": qr(person), "client_id": cid()},
+                          headers=field["h"])
+    assert refused.status_code == 409
+    error = refused.get_json()["error"]
+    assert error["code"] == "already_sampled_this_round" and error["previous"]["tube_code"] == "T0001"
+    retest = client.post("/api/v1/tubes/T0002/samples", json={"qr": qr(person), "client_id": cid(), "resample": True},
+                         headers=field["h"])
+    assert retest.status_code == 201 and retest.get_json()["tube"]["status"] == "sealed"
+
+
+def test_supplementary_registration(client, field):
+    open_tube(client, field)
+    details = {"name": "王五", "id_type": "passport", "id_number": "E12345678", "phone": "13900000000"}
+    response = client.post("/api/v1/tubes/T0001/samples", json={"resident": details, "client_id": cid()},
+                           headers=field["h"])
+    assert response.status_code == 201, response.get_json()
+    bad = client.post("/api/v1/tubes/T0001/samples", json={"resident": {"name": "x"}, "client_id": cid()},
+                      headers=field["h"])
+    assert bad.status_code == 422 and "id_type" in bad.get_json()["error"]["fields"]
+    other_name = client.post("/api/v1/tubes/T0001/samples",
+                             json={"resident": {**details, "name": "赵六"}, "client_id": cid()}, headers=field["h"])
+    assert other_name.status_code == 409
+    assert client.post("/api/v1/tubes/T0001/samples", json={"qr": "x"}, headers=field["h"]).status_code == 422
+
+
+def test_sites_for_the_caller(client, field, make_user, token_for):
+    sites = client.get("/api/v1/sites", headers=field["h"]).get_json()["sites"]
+    assert [s["code"] for s in sites] == ["S-HP-001"] and sites[0]["community_code"] == "120101001001"
+    coordinator = token_for(make_user("coordinator", region="120101"))
+    codes = [s["code"] for s in client.get("/api/v1/sites", headers=coordinator).get_json()["sites"]]
+    assert codes == ["S-HP-001", "S-HP-002", "S-HP-003"]
+    lab = token_for(make_user("lab"))
+    assert client.get("/api/v1/sites", headers=lab).status_code == 403
