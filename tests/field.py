@@ -36,3 +36,9 @@ def cid() -> str:
 
 def current_round() -> Round:
     return db.session.scalar(select(Round).order_by(Round.id))
+
+
+def forged(resident: Resident) -> str:
+    """The resident's code with its last character changed: the signature no longer matches."""
+    genuine = qr(resident)
+    return genuine[:-1] + ("B" if genuine[-1] == "A" else "A")

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from sampling.extensions import db
 from sampling.models import ClientOperation, Sample, Tube
-from tests.field import cid, current_round, make_residents, qr
+from tests.field import cid, current_round, forged, make_residents, qr
 
 
 @pytest.fixture
@@ -49,3 +49,105 @@ def test_batch_needs_items(client, field):
     assert client.post("/api/v1/sync", json={"items": []}, headers=field["h"]).status_code == 422
     assert client.post("/api/v1/sync", json={}, headers=field["h"]).status_code == 422
     assert client.post("/api/v1/sync", json={"items": [{}]}).status_code == 401
+
+
+def _scenario(field, prefix, people, stranger_tube):
+    """Scans covering every answer a scan can get, in a batch of plain scans."""
+    p = people
+    fill = [{"client_id": cid(), "op": "add_sample", "tube_code": f"{prefix}001", "qr": qr(x)} for x in p[:5]]
+    dup = dict(fill[1])
+    return fill + [
+        dup,                                                                        # same client_id: a repeat
+        {"client_id": cid(), "op": "add_sample", "tube_code": f"{prefix}001", "qr": qr(p[6])},   # sealed (cap 5)
+        {"client_id": cid(), "op": "add_sample", "tube_code": f"{prefix}002", "qr": qr(p[0])},   # sampled this round
+        {"client_id": cid(), "op": "add_sample", "tube_code": f"{prefix}002", "qr": qr(p[7])},
+        {"client_id": cid(), "op": "add_sample", "tube_code": f"{prefix}002", "qr": qr(p[7])},   # already in tube
+        {"client_id": cid(), "op": "add_sample", "tube_code": f"{prefix}002", "qr": forged(p[8])},  # forged
+        {"client_id": cid(), "op": "add_sample", "tube_code": f"{prefix}009", "qr": qr(p[8])},   # unknown tube
+        {"client_id": cid(), "op": "add_sample", "tube_code": stranger_tube, "qr": qr(p[8])},  # not my site
+        {"client_id": "nope", "op": "add_sample", "tube_code": f"{prefix}002", "qr": qr(p[8])},  # bad client_id
+        {"client_id": cid(), "op": "add_sample", "tube_code": f"{prefix}003", "qr": qr(p[9])},   # earlier batch
+        {"client_id": cid(), "op": "add_sample", "tube_code": f"{prefix}002", "qr": qr(p[10])},
+    ]
+
+
+def _shape(result):
+    status, body = result["status"], result["body"]
+    if body and "error" in body:
+        return status, body["error"]["code"], sorted(body["error"].get("previous", {}))
+    return status, body["tube"] if body else None
+
+
+def test_set_based_batch_answers_exactly_as_single_scans(client, field, make_user):
+    from sampling.services import samples, tubes
+    other = make_user("sampler", sites=("S-HD-001",))
+    tubes.open_tube(other, {"tube_code": "XX001", "round_id": field["round"], "site_code": "S-HD-001"})
+    answers = {}
+    for prefix, people in (("BA", field["people"][:11]), ("SI", field["people"][11:22])):
+        for n, capacity in ((1, 5), (2, 10), (3, 10)):
+            tubes.open_tube(field["user"], {"tube_code": f"{prefix}00{n}", "round_id": field["round"],
+                                            "site_code": "S-HP-001", "capacity": capacity})
+        samples.add_sample(field["user"], f"{prefix}003", {"qr": qr(people[9]), "client_id": cid()})
+        items = _scenario(field, prefix, people, "XX001")
+        if prefix == "BA":
+            results = client.post("/api/v1/sync", json={"items": items}, headers=field["h"]).get_json()["results"]
+        else:
+            results = [client.post("/api/v1/sync", json={"items": [item]}, headers=field["h"]).get_json()["results"][0]
+                       for item in items]
+        answers[prefix] = results
+    assert [_shape(r) for r in answers["BA"]] == [_shape(r) for r in answers["SI"]]
+    assert [r["status"] for r in answers["BA"]] == [201] * 5 + [200, 409, 409, 201, 409, 422, 404, 403, 422, 409, 201]
+    assert answers["BA"][5]["body"] == answers["BA"][1]["body"]
+    db.session.expire_all()
+    counts = dict(db.session.execute(select(Tube.code, Tube.sample_count)).all())
+    assert counts["BA001"] == counts["SI001"] == 5 and counts["BA002"] == counts["SI002"] == 2
+
+
+def test_batch_while_another_phone_fills_the_same_tube(field, make_app):
+    """Real concurrent sessions: a batch and single scans race for one tube; nothing is dropped."""
+    import threading
+
+    from sampling.models import User
+    from sampling.services import samples, sync, tubes
+    tubes.open_tube(field["user"], {"tube_code": "RACE", "round_id": field["round"], "site_code": "S-HP-001"})
+    people = field["people"]
+    batch = [{"client_id": cid(), "op": "add_sample", "tube_code": "RACE", "qr": qr(p)} for p in people[:10]]
+    singles = [{"client_id": cid(), "qr": qr(p)} for p in people[10:20]]
+    barrier, out, user_id = threading.Barrier(2, timeout=30), {}, field["user"].id
+    db.session.commit()  # the test's own session holds nothing while the phones work
+
+    def run(name, job):
+        app = make_app()
+        with app.app_context():
+            user = db.session.get(User, user_id)
+            barrier.wait()
+            try:
+                out[name] = job(user)
+            finally:
+                db.session.remove()
+
+    def batch_job(user):
+        return [r["status"] for r in sync.sync(user, {"items": batch})]
+
+    def single_job(user):
+        statuses = []
+        for body in singles:
+            try:
+                statuses.append(samples.add_sample(user, "RACE", body)[0])
+            except Exception as exc:  # noqa: BLE001  (refusals are counted)
+                statuses.append(getattr(exc, "code", repr(exc)))
+        return statuses
+
+    threads = [threading.Thread(target=run, args=("batch", batch_job)),
+               threading.Thread(target=run, args=("single", single_job))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(out["batch"]) == 10 and len(out["single"]) == 10
+    admitted = out["batch"].count(201) + out["single"].count(201)
+    assert admitted == 10
+    assert set(out["batch"]) <= {201, 409} and set(out["single"]) <= {201, "tube_sealed", "tube_full"}
+    db.session.expire_all()
+    assert db.session.scalar(select(Tube.sample_count).where(Tube.code == "RACE")) == 10
+    assert db.session.scalar(select(func.count()).select_from(Sample)) == 10

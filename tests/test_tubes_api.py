@@ -1,7 +1,7 @@
 """Tubes and samples through the API: every status code the scanning page relies on."""
 import pytest
 
-from tests.field import cid, current_round, make_residents, qr
+from tests.field import cid, current_round, forged, make_residents, qr
 
 
 @pytest.fixture
@@ -63,8 +63,8 @@ def test_scan_fill_seal_undo(client, field):
     assert repeat.status_code == 200 and repeat.get_json() == body
     twice = client.post(url, json={"qr": qr(people[0]), "client_id": cid()}, headers=field["h"])
     assert twice.status_code == 409 and twice.get_json()["error"]["code"] == "already_in_tube"
-    forged = client.post(url, json={"qr": qr(people[1])[:-1] + "A", "client_id": cid()}, headers=field["h"])
-    assert forged.status_code == 422 and forged.get_json()["error"]["code"] == "invalid_code"
+    bad = client.post(url, json={"qr": forged(people[1]), "client_id": cid()}, headers=field["h"])
+    assert bad.status_code == 422 and bad.get_json()["error"]["code"] == "invalid_code"
     assert client.post("/api/v1/tubes/NOPE1/samples", json={"qr": qr(people[1]), "client_id": cid()},
                        headers=field["h"]).status_code == 404
     assert client.post(url, json={"qr": qr(people[1]), "client_id": cid()}, headers=field["other"]).status_code == 403

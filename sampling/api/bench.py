@@ -36,6 +36,6 @@ def bench_batch():
     """The rows of a sync batch, inserted in one statement and committed."""
     items = request.get_json()["items"]
     db.session.execute(insert(ClientOperation), [
-        {"client_id": item["client_id"], "op": "bench", "status": 201, "body": item} for item in items])
+        {"client_id": str(uuid.uuid4()), "op": "bench", "status": 201, "body": item} for item in items])
     db.session.commit()
     return jsonify(results=[{"client_id": item["client_id"], "status": 201} for item in items])

@@ -130,8 +130,10 @@ def backfill_one(user: User, round_id, entry: dict) -> dict:
 def backfill_file(user: User, round_id, stream: BinaryIO, filename: str) -> dict:
     """Backfill every row of a CSV/XLSX file; each row is kept or refused on its own.
     Returns counts and a row-by-row report."""
+    from sampling.services.sync import begin_writing
     get_round(user, round_id)
     report, counts = [], {"added": 0, "exists": 0, "failed": 0}
+    begin_writing()
     for number, row in read_records(stream, filename, ALIASES, required=REQUIRED):
         try:
             with db.session.begin_nested():
@@ -144,6 +146,7 @@ def backfill_file(user: User, round_id, stream: BinaryIO, filename: str) -> dict
             report.append({"row": number, "outcome": "failed", "code": exc.code, "message": detail})
         if number % 200 == 0:
             db.session.commit()
+            begin_writing()
     db.session.commit()
     return {**counts, "rows": report}
 

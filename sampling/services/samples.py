@@ -19,7 +19,7 @@ from sampling.extensions import db
 from sampling.models import Resident, ResidentSource, Sample, Site, Tube, TubeStatus, User
 from sampling.services import admission, codes, replay, residents
 from sampling.services.access import require_role, require_site
-from sampling.services.tubes import FIELD_ROLES, find_tube
+from sampling.services.tubes import FIELD_ROLES, find_tube, unknown_tube
 
 
 class AlreadySampled(Conflict):
@@ -39,6 +39,18 @@ class AlreadySampled(Conflict):
         return body
 
 
+def already_in_tube() -> Conflict:
+    return Conflict(_l("This resident is already in this tube."), code="already_in_tube")
+
+
+def tube_sealed() -> Conflict:
+    return Conflict(_l("This tube is sealed; open a new tube."), code="tube_sealed")
+
+
+def tube_full() -> Conflict:
+    return Conflict(_l("This tube is full; open a new tube."), code="tube_full")
+
+
 class Clash(Exception):
     """A unique constraint refused the sample; the transaction must be rolled back, then
     :meth:`explain` says why (a replay answer, or the DomainError to raise)."""
@@ -55,7 +67,7 @@ class Clash(Exception):
         if self.resident_id is not None:
             if db.session.scalar(select(Sample.id).where(Sample.tube_id == tube.id,
                                                           Sample.resident_id == self.resident_id)):
-                raise Conflict(_l("This resident is already in this tube."), code="already_in_tube")
+                raise already_in_tube()
             previous = previous_sample(tube.round_id, self.resident_id)
             if previous is not None:
                 raise AlreadySampled(previous)
@@ -108,8 +120,8 @@ def _refusal(user: User, tube_code: str, client_id: str, resident_id: int) -> tu
     tube = find_tube(tube_code)
     require_site(user, tube.site)
     if tube.status != TubeStatus.OPEN.value:
-        raise Conflict(_l("This tube is sealed; open a new tube."), code="tube_sealed")
-    raise Conflict(_l("This tube is full; open a new tube."), code="tube_full")
+        raise tube_sealed()
+    raise tube_full()
 
 
 def apply_add(user: User, tube_code, data: dict) -> tuple[int, dict]:
@@ -119,7 +131,7 @@ def apply_add(user: User, tube_code, data: dict) -> tuple[int, dict]:
     require_role(user, FIELD_ROLES)
     client_id = replay.clean_client_id(data.get("client_id"))
     if not isinstance(tube_code, str):
-        raise NotFound(code="unknown_tube")
+        raise unknown_tube(tube_code)
     supplementary = "resident" in data and "qr" not in data
     if supplementary:
         resident = _register_on_site(user, tube_code, data.get("resident"), client_id)

@@ -9,12 +9,13 @@ Runs of consecutive scans (add_sample by code) are applied set-based (see :mod:`
 everything else item by item, each in a savepoint.
 """
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from sampling.errors import DomainError, ValidationFailed
 from sampling.extensions import db
 from sampling.models import User
-from sampling.services import replay, samples, tubes
+from sampling.services import replay, samples, scanrun, tubes
 from sampling.services.access import require_role
 
 MAX_ITEMS = 1000
@@ -77,19 +78,59 @@ def apply_item(user: User, item) -> tuple[int, dict | None]:
     return _error(DomainError(code="conflict"))
 
 
+def _apply_run(user: User, run: list[dict]) -> list[tuple[int, dict | None]]:
+    """A run of plain scans, set-based; one by one when the database refuses a row of it."""
+    try:
+        with db.session.begin_nested():
+            return scanrun.apply_run(user, run)
+    except IntegrityError:
+        return [apply_item(user, item) for item in run]
+
+
+def _segments(items: list):
+    """Consecutive plain scans together (a run), every other item alone."""
+    run = []
+    for item in items:
+        if scanrun.is_plain_scan(item):
+            run.append(item)
+            continue
+        if run:
+            yield run
+            run = []
+        yield item
+    if run:
+        yield run
+
+
+def begin_writing() -> None:
+    """Start the next transaction as a writer. On SQLite a transaction that has read and then
+    writes fails at once ("database is locked") when another writer committed in between; taking
+    the write lock first (BEGIN IMMEDIATE) makes it wait its turn instead. PostgreSQL: nothing to do."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.commit()
+        db.session.execute(text("BEGIN IMMEDIATE"))
+
+
 def sync(user: User, data: dict) -> list[dict]:
-    """Apply a batch in order; one result per item: {client_id, status, body}."""
+    """Apply a batch in order; one result per item: {client_id, status, body}. Each run of scans,
+    and each other item, is committed before the next is applied (short row locks)."""
     require_role(user, tubes.FIELD_ROLES)
     items = check_items(data)
-    results = []
+    answers = []
     try:
-        for item in items:
-            status, body = apply_item(user, item)
+        for segment in _segments(items):
+            begin_writing()
+            if isinstance(segment, list):
+                answers.extend(_apply_run(user, segment))
+            else:
+                answers.append(apply_item(user, segment))
             db.session.commit()
-            client_id = item.get("client_id") if isinstance(item, dict) else None
-            results.append({"client_id": client_id if isinstance(client_id, str) else None,
-                            "status": status, "body": body})
     except BaseException:
         db.session.rollback()
         raise
+    results = []
+    for item, (status, body) in zip(items, answers, strict=True):
+        client_id = item.get("client_id") if isinstance(item, dict) else None
+        results.append({"client_id": client_id if isinstance(client_id, str) else None, "status": status,
+                        "body": body})
     return results

@@ -34,8 +34,12 @@ def find_tube(code) -> Tube:
     """The tube with this barcode, or NotFound."""
     tube = db.session.scalar(select(Tube).where(Tube.code == code)) if isinstance(code, str) else None
     if tube is None:
-        raise NotFound(_l("Unknown tube %(code)s; open it first.", code=code), code="unknown_tube")
+        raise unknown_tube(code)
     return tube
+
+
+def unknown_tube(code) -> NotFound:
+    return NotFound(_l("Unknown tube %(code)s; open it first.", code=code), code="unknown_tube")
 
 
 def tube_body(tube: Tube, site_code: str, count: int | None = None, status: str | None = None) -> dict:

@@ -1,0 +1,186 @@
+"""A run of scans from a sync batch, applied set-based: the same rules and the same answers as
+one scan at a time (:func:`sampling.services.samples.apply_add`), in a handful of statements.
+
+The tubes of the run are locked first (PostgreSQL: SELECT ... FOR UPDATE in id order; SQLite: the
+caller began the transaction with BEGIN IMMEDIATE, the database's write lock), so nobody else changes their counts until
+commit; then the residents, the tubes' members and the residents' samples in these rounds are
+read in one query each, the run is decided item by item in memory, in order, and the admitted
+samples are inserted in one statement and the tubes' counts set in one more. A unique constraint
+refusing a row (another transaction got there between our read and our insert) makes the caller
+roll the run back and apply it one scan at a time, so the outcome is always exact.
+"""
+from collections import defaultdict
+
+from sqlalchemy import and_, bindparam, insert, select, update
+
+from sampling.errors import DomainError, Forbidden
+from sampling.extensions import db
+from sampling.models import ClientOperation, Resident, Sample, Site, Tube, TubeStatus, User
+from sampling.models.base import utcnow
+from sampling.services import codes, replay, residents, samples
+from sampling.services.access import site_scope
+from sampling.services.tubes import unknown_tube
+
+
+def is_plain_scan(item) -> bool:
+    """An add_sample by scanned code without a resample request: what a run can take."""
+    return (isinstance(item, dict) and item.get("op") == "add_sample" and "resident" not in item
+            and not item.get("resample"))
+
+
+def _error(exc: DomainError) -> tuple[int, dict]:
+    return exc.status, exc.to_dict()
+
+
+class _Item:
+    __slots__ = ("client_id", "code", "resident_id", "answer")
+
+    def __init__(self, item: dict):
+        self.answer = None
+        self.client_id = self.code = self.resident_id = None
+        try:
+            self.client_id = replay.clean_client_id(item.get("client_id"))
+            self.code = item.get("tube_code")
+            if not isinstance(self.code, str):
+                raise unknown_tube(self.code)
+            self.resident_id = codes.resident_id_from_token(item.get("qr"))
+        except DomainError as exc:
+            self.answer = _error(exc)
+
+
+def _replays(client_ids: list[str]) -> dict[str, dict]:
+    """First answers of adds already admitted (or admitted, then undone) with these client_ids."""
+    found = {}
+    rows = db.session.execute(
+        select(Sample.client_id, Sample.id, Sample.position, Tube.capacity, Resident.name, Resident.id_number)
+        .join(Tube, Sample.tube_id == Tube.id).join(Resident, Sample.resident_id == Resident.id)
+        .where(Sample.client_id.in_(client_ids)))
+    for client_id, sample_id, position, capacity, name, id_number in rows:
+        found[client_id] = samples.sample_body(sample_id, _Shown(name, id_number), position, capacity)
+    for client_id, body in db.session.execute(select(ClientOperation.client_id, ClientOperation.body)
+                                              .where(ClientOperation.client_id.in_(client_ids))):
+        found.setdefault(client_id, body)
+    return found
+
+
+class _Shown:
+    __slots__ = ("name", "id_number")
+
+    def __init__(self, name, id_number):
+        self.name, self.id_number = name, id_number
+
+
+def _lock_tubes(user: User, codes_: list[str]) -> dict[str, dict]:
+    """The run's tubes, locked until commit, with whether the user may work at each one's site."""
+    dialect = db.session.get_bind().dialect.name  # (SQLite: the caller holds the write lock already)
+    query = (select(Tube.id, Tube.code, Tube.round_id, Tube.site_id, Tube.capacity, Tube.sample_count, Tube.status,
+                    site_scope(user, Tube.site_id).label("allowed"))
+             .where(Tube.code.in_(codes_)).order_by(Tube.id))
+    if dialect == "postgresql":
+        query = query.with_for_update(of=Tube.__table__)
+    return {row.code: {"id": row.id, "round_id": row.round_id, "site_id": row.site_id, "capacity": row.capacity,
+                       "count": row.sample_count, "status": row.status, "allowed": bool(row.allowed),
+                       "start": row.sample_count, "sealed_now": False}
+            for row in db.session.execute(query)}
+
+
+def _previous(resident_ids: set[int], round_ids: set[int]) -> dict[tuple[int, int], dict]:
+    rows = db.session.execute(
+        select(Sample.round_id, Sample.resident_id, Sample.sampled_at, Site.code, Site.name, Tube.code)
+        .join(Site, Sample.site_id == Site.id).join(Tube, Sample.tube_id == Tube.id)
+        .where(Sample.resident_id.in_(resident_ids), Sample.round_id.in_(round_ids), Sample.resample.is_(False)))
+    return {(r[0], r[1]): {"sampled_at": r[2].isoformat(), "site_code": r[3], "site_name": r[4], "tube_code": r[5]}
+            for r in rows}
+
+
+def apply_run(user: User, items: list[dict]) -> list[tuple[int, dict]]:
+    """Apply plain scans in order in the current transaction; one (status, body) per item.
+    Raises IntegrityError when the database refuses a row: roll back, then go one by one."""
+    run = [_Item(item) for item in items]
+    live = [it for it in run if it.answer is None]
+    if not live:
+        return [it.answer for it in run]
+    earlier = _replays(list({it.client_id for it in live}))
+    tubes = _lock_tubes(user, list({it.code for it in live}))
+    people = {row.id: row for row in db.session.execute(
+        select(Resident.id, Resident.name, Resident.id_number).where(Resident.id.in_({it.resident_id for it in live})))}
+    members = defaultdict(set)
+    if tubes:
+        for tube_id, resident_id in db.session.execute(select(Sample.tube_id, Sample.resident_id).where(
+                Sample.tube_id.in_([t["id"] for t in tubes.values()]))):
+            members[tube_id].add(resident_id)
+    previous = _previous(set(people), {t["round_id"] for t in tubes.values()}) if tubes and people else {}
+    now, admitted, seen, repeats = utcnow(), [], {}, []
+    for it in live:
+        if it.client_id in seen:  # the same scan twice in one batch: the second is a repeat
+            repeats.append((it, seen[it.client_id]))
+            continue
+        it.answer = _decide(it, earlier, tubes, people, members, previous)
+        if it.answer is None:  # admitted
+            tube = tubes[it.code]
+            tube["count"] += 1
+            if tube["count"] >= tube["capacity"]:
+                tube["status"], tube["sealed_now"] = TubeStatus.SEALED.value, True
+            members[tube["id"]].add(it.resident_id)
+            previous[(tube["round_id"], it.resident_id)] = {
+                "sampled_at": now.isoformat(), "site_code": None, "site_name": None, "tube_code": it.code}
+            admitted.append((it, tube, tube["count"]))
+            seen[it.client_id] = it
+    if admitted:
+        _write(user, admitted, tubes, people, now)
+    for it, first in repeats:
+        it.answer = (200, first.answer[1])
+    return [it.answer for it in run]
+
+
+def _decide(it: _Item, earlier, tubes, people, members, previous):
+    """The refusal or replay answer for one scan, or None when it is admitted."""
+    if it.client_id in earlier:
+        return 200, earlier[it.client_id]
+    if it.resident_id not in people:
+        return _error(codes.InvalidCode())
+    tube = tubes.get(it.code)
+    if tube is None:
+        return _error(unknown_tube(it.code))
+    if not tube["allowed"]:
+        return _error(Forbidden(code="forbidden_site"))
+    if tube["status"] != TubeStatus.OPEN.value:
+        return _error(samples.tube_sealed())
+    if tube["count"] >= tube["capacity"]:
+        return _error(samples.tube_full())
+    if it.resident_id in members[tube["id"]]:
+        return _error(samples.already_in_tube())
+    earlier_sample = previous.get((tube["round_id"], it.resident_id))
+    if earlier_sample is not None:
+        if earlier_sample["site_code"] is None:  # admitted earlier in this very run
+            earlier_sample = _site_filled(earlier_sample, tubes[earlier_sample["tube_code"]])
+        return _error(samples.AlreadySampled(earlier_sample))
+    return None
+
+
+def _site_filled(previous: dict, tube: dict) -> dict:
+    site = db.session.get(Site, tube["site_id"])
+    return {**previous, "site_code": site.code, "site_name": site.name}
+
+
+def _write(user: User, admitted, tubes, people, now) -> None:
+    """One INSERT for the admitted samples, one UPDATE (executemany) for the tubes' counts."""
+    rows = [{"tube_id": tube["id"], "resident_id": it.resident_id, "round_id": tube["round_id"],
+             "site_id": tube["site_id"], "sampler_id": user.id, "client_id": it.client_id, "supplementary": False,
+             "resample": False, "position": count, "sampled_at": now} for it, tube, count in admitted]
+    ids = db.session.execute(insert(Sample).returning(Sample.id, sort_by_parameter_order=True), rows).scalars().all()
+    for (it, tube, count), sample_id in zip(admitted, ids, strict=True):
+        person = people[it.resident_id]
+        it.answer = (201, {"sample_id": sample_id, "resident": residents.masked(person),
+                           "tube": {"count": count, "capacity": tube["capacity"],
+                                    "status": TubeStatus.SEALED.value if count >= tube["capacity"]
+                                    else TubeStatus.OPEN.value}})
+    changed = [t for t in tubes.values() if t["count"] != t["start"]]
+    if changed:
+        table = Tube.__table__
+        db.session.execute(
+            update(table).where(and_(table.c.id == bindparam("t_id"), table.c.sample_count == bindparam("t_start")))
+            .values(sample_count=bindparam("t_count"), status=bindparam("t_status"),
+                    sealed_at=bindparam("t_sealed_at")),
+            [{"t_id": t["id"], "t_start": t["start"], "t_count": t["count"], "t_status": t["status"],
+              "t_sealed_at": now if t["sealed_now"] else None} for t in changed])

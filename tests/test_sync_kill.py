@@ -1,0 +1,108 @@
+"""Crash safety: SIGKILL the server in the middle of a sync, restart it, send the batch again:
+every item lands exactly once, nothing is lost or doubled."""
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import func, select, text
+
+from sampling.extensions import db
+from sampling.models import Sample, Tube
+from sampling.services import tokens
+from tests.conftest import _base_config
+from tests.field import cid, current_round, make_residents, qr
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(database_url: str, port: int) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": _base_config("")["SECRET_KEY"],
+           "RATELIMIT_ENABLED": "false", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "2", "LOG_LEVEL": "warning"}
+    process = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py",
+                                "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"],
+                               cwd=ROOT, env=env, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.1)
+    os.killpg(process.pid, signal.SIGKILL)
+    raise AssertionError("gunicorn did not start")
+
+
+def _sync(port: int, token: str, items: list) -> tuple[int, dict | None]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        conn.request("POST", "/api/v1/sync", json.dumps({"items": items}),
+                     {"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    except (OSError, http.client.HTTPException):
+        return 0, None  # the server died under us: the phone keeps its queue and retries
+
+
+def test_killing_the_server_mid_sync_loses_and_doubles_nothing(demo_city, make_user, database_url):
+    sampler = make_user("sampler", sites=("S-HP-001",))
+    token, _expires = tokens.issue_token(sampler, 1)
+    people, rnd = make_residents(500), current_round().id
+    items = []
+    for t in range(50):
+        code = f"KILL{t:04d}"
+        items.append({"client_id": cid(), "op": "open_tube", "tube_code": code, "round_id": rnd,
+                      "site_code": "S-HP-001", "capacity": 10})
+        items += [{"client_id": cid(), "op": "add_sample", "tube_code": code, "qr": qr(p)}
+                  for p in people[t * 10:(t + 1) * 10]]
+    db.session.commit()
+    port = _free_port()
+    server = _start(database_url, port)
+    try:
+        first = {}
+        sender = threading.Thread(target=lambda: first.update(answer=_sync(port, token, items)))
+        sender.start()
+        deadline = time.time() + 30
+        while time.time() < deadline:  # kill once part of the batch is committed
+            db.session.rollback()
+            if db.session.scalar(select(func.count()).select_from(Tube)) >= 3:
+                break
+            time.sleep(0.005)
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(10)
+        sender.join(30)
+        db.session.rollback()
+        partial = db.session.scalar(select(func.count()).select_from(Sample))
+        assert first["answer"][0] == 0, "the batch finished before the kill; make it bigger"
+        assert partial < 500
+        server = _start(database_url, port)
+        status, body = _sync(port, token, items)
+        assert status == 200
+        statuses = [r["status"] for r in body["results"]]
+        assert set(statuses) <= {200, 201} and len(statuses) == len(items)
+        again = _sync(port, token, items)[1]
+        assert [r["status"] for r in again["results"]] == [200] * len(items)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
+    db.session.rollback()
+    scans = [item["client_id"] for item in items if item["op"] == "add_sample"]
+    stored = db.session.execute(select(Sample.client_id, func.count()).group_by(Sample.client_id)).all()
+    assert sorted(c for c, _n in stored) == sorted(scans) and {n for _c, n in stored} == {1}
+    assert db.session.execute(text("SELECT count(*) FROM tubes WHERE sample_count <> 10 OR status <> 'sealed'")
+                              ).scalar() == 0
