@@ -21,7 +21,22 @@ def test_a_person_sees_their_own_collections(sampled):
     assert len(records) == 1
     record = records[0]
     assert record["site_name"] == "新华里社区广场采样点" and record["tube_status"] == "open"
-    assert record["result"] is None and record["round_name"] == current_round().name
+    assert record["result"]["state"] == "pending" and record["round_name"] == current_round().name
+
+
+def test_the_query_shows_the_lab_result(sampled, make_user):
+    from sampling.services import boxes, results
+    sampler, lab = make_user("sampler", sites=("S-HP-001",)), make_user("lab")
+    tubes.seal_tube(sampler, "Q0001")
+    boxes.create_box(sampler, "QBOX")
+    boxes.add_tube(sampler, "QBOX", "Q0001")
+    boxes.hand_over(sampler, "QBOX")
+    boxes.receive(lab, "QBOX")
+    results.post_results(lab, [results.make_row(None, "Q0001", "positive")])
+    record = query.collections(sampled[0].id_number, sampled[0].name)[0]
+    # a pool result is not a diagnosis: the person is told to wait to be resampled alone
+    assert record["tube_status"] == "resulted" and record["result"]["state"] == "retest_required"
+    assert "社区" in record["result"]["message"] and record["result"]["individual_result"] is None
 
 
 def test_unknown_number_and_wrong_name_get_the_same_answer(sampled):

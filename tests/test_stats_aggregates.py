@@ -181,11 +181,11 @@ def test_concurrent_scans_of_the_same_residents(demo_city, make_app, is_postgres
                     "VALUES (:c, :r, :s, 20, 0, 'open', now()) RETURNING id"),
                     {"c": f"C{n}", "r": round_id, "s": site}).scalar()
                 db.session.commit()
-                for resident in residents:
+                for resident in residents:  # as retests: the known round has sampled some of them already
                     db.session.execute(text(
                         "INSERT INTO samples (tube_id, resident_id, round_id, site_id, supplementary, sampled_at, "
                         "resample) VALUES (:t, :p, :r, :s, false, now(), :again)"),
-                        {"t": tube_id, "p": resident, "r": round_id, "s": site, "again": n > 0})
+                        {"t": tube_id, "p": resident, "r": round_id, "s": site, "again": True})
                     db.session.commit()
                 for resident in residents[n::6]:  # undo some
                     db.session.execute(text("DELETE FROM samples WHERE tube_id = :t AND resident_id = :p"),

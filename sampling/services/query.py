@@ -12,13 +12,9 @@ from sampling.extensions import db
 from sampling.models import Resident, Round, Sample, Site, Tube
 from sampling.services import identity
 from sampling.services.identity import InvalidValue
+from sampling.services.results import results_for_samples
 
 MAX_RECORDS = 100
-
-
-def results_for_samples(sample_ids: list[int]) -> dict[int, object]:
-    """Test results by sample id. A placeholder until the lab's results are wired in: none yet."""
-    return {}
 
 
 def collections(id_number, name) -> list[dict]:
