@@ -99,6 +99,7 @@ def register(app) -> None:
             click.echo("The database already has data; demo not loaded.")
         else:
             load_demo()
+            load_demo_field_work()
             click.echo("Demo city loaded.")
         click.echo("Demo logins (user / password):")
         for username, role, region, _sites in DEMO_ACCOUNTS:
@@ -118,6 +119,36 @@ def load_demo() -> None:
     if not db.session.scalar(select(func.count()).select_from(Round)):
         db.session.add(Round(name="第二轮全员核酸检测", pool_size=10))
     db.session.commit()
+
+
+DEMO_NAMES = "张伟 王芳 李娜 刘洋 陈静 杨磊 赵敏 黄强 周杰 吴霞 徐涛 孙丽 胡军 朱琳 高翔 林悦 何平 郭婷".split()
+
+
+def load_demo_field_work() -> None:
+    """Eighteen residents of 新华里社区; twelve sampled by the demo sampler into two tubes."""
+    import uuid
+
+    from stdnum.cn import ric
+
+    from sampling.models import Resident, Round, User
+    from sampling.services import codes, residents, samples, tubes
+    if db.session.scalar(select(func.count()).select_from(Resident)):
+        return
+    people = []
+    for i, name in enumerate(DEMO_NAMES):
+        body = f"120101{1950 + 3 * i}{1 + i % 12:02d}{1 + i:02d}{100 + i:03d}"
+        person, _ = residents.register({
+            "name": name, "id_type": "resident_id_card", "id_number": body + ric.calc_check_digit(body + "0"),
+            "phone": f"1380000{i:04d}", "region_code": "120101001001", "address": f"{1 + i % 3}号楼{1 + i % 2}单元"})
+        people.append(person)
+    db.session.commit()
+    sampler = db.session.scalar(select(User).where(User.username == "sampler"))
+    round_id = db.session.scalar(select(Round.id).order_by(Round.id))
+    for tube_code, group in (("DEMO-TUBE-0001", people[:10]), ("DEMO-TUBE-0002", people[10:12])):
+        tubes.open_tube(sampler, {"tube_code": tube_code, "round_id": round_id, "site_code": "S-HP-001",
+                                  "capacity": 10})
+        for person in group:
+            samples.add_sample(sampler, tube_code, {"qr": codes.token_for(person.id), "client_id": str(uuid.uuid4())})
 
 
 def register_stats(app) -> None:

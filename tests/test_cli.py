@@ -2,7 +2,7 @@
 from sqlalchemy import func, select
 
 from sampling.extensions import db
-from sampling.models import Region, Round, Site, User
+from sampling.models import Region, Resident, Round, Sample, Site, Tube, User
 from sampling.services.users import authenticate
 
 REGIONS = "code,name,level,parent_code\n120104,南开区,district,\n120104001,长虹街道,street,120104\n" \
@@ -108,3 +108,9 @@ def test_demo_loads_once_and_prints_logins(app):
     assert "not loaded" in again.output and "sampler" in again.output
     assert db.session.scalar(select(func.count()).select_from(Round)) == 1
     assert {u.role for u in db.session.scalars(select(User))} == {"admin", "coordinator", "sampler", "lab"}
+    # a morning of field work: 18 residents of 新华里, a full (auto-sealed) tube and an open one
+    tubes = {t.code: (t.status, t.sample_count) for t in db.session.scalars(select(Tube))}
+    assert tubes == {"DEMO-TUBE-0001": ("sealed", 10), "DEMO-TUBE-0002": ("open", 2)}
+    assert db.session.scalar(select(func.count()).select_from(Resident)) == 18
+    assert run(app, "demo").exit_code == 0  # again: nothing doubled
+    assert db.session.scalar(select(func.count()).select_from(Sample)) == 12
