@@ -33,6 +33,12 @@ class Config:
     def __init__(self) -> None:
         self.ENV = os.environ.get("APP_ENV", "development")
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or None
+        # Keys the residents' QR codes; set it apart from SECRET_KEY so that rotating the session
+        # key does not void codes already printed (defaults to SECRET_KEY).
+        self.CODE_SECRET = os.environ.get("CODE_SECRET") or None
+        self.LOCAL_TIMEZONE = os.environ.get("LOCAL_TIMEZONE", "Asia/Shanghai")
+        self.STATS_TIMEZONE = os.environ.get("STATS_TIMEZONE", self.LOCAL_TIMEZONE)
+        self.STATS_REFRESH_SECONDS = int(os.environ.get("STATS_REFRESH_SECONDS", "30"))
         self.SQLALCHEMY_DATABASE_URI = os.environ.get(
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'sampling.db'}"
         )
