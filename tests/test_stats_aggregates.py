@@ -58,6 +58,26 @@ def assert_exact() -> None:
     db.session.rollback()
 
 
+def run_phones(phone, apps, errors) -> None:
+    """Run ``phone(n, app)`` in a thread per app, wait for all, and fail on any error they hit."""
+    threads = [threading.Thread(target=phone, args=(n, app)) for n, app in enumerate(apps)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors, errors
+    db.session.expire_all()
+
+
+def known_round_for_phones(is_postgres) -> tuple[int, list[int], list[int]]:
+    """The known round for a concurrency test (PostgreSQL only): its id, the site ids, the residents."""
+    if not is_postgres:
+        pytest.skip("concurrency is tested on PostgreSQL")
+    data = build_known_round()
+    sites = db.session.scalars(select(Site.id).order_by(Site.code)).all()
+    return data["round"].id, sites, list(data["residents"].values())
+
+
 def site_row(round_id, code) -> StatsSite | None:
     return db.session.scalar(select(StatsSite).join(Site, Site.id == StatsSite.site_id)
                              .where(StatsSite.round_id == round_id, Site.code == code))
@@ -163,12 +183,7 @@ def test_lab_results_counted(demo_city):
 
 def test_concurrent_scans_of_the_same_residents(demo_city, make_app, is_postgres):
     """Phones scanning the same residents into different tubes at once, with undo: people stay exact."""
-    if not is_postgres:
-        pytest.skip("concurrency is tested on PostgreSQL")
-    data = build_known_round()
-    round_id = data["round"].id
-    sites = db.session.scalars(select(Site.id).order_by(Site.code)).all()
-    residents = list(data["residents"].values())
+    round_id, sites, residents = known_round_for_phones(is_postgres)
     apps = [make_app() for _ in range(6)]
     errors = []
 
@@ -194,13 +209,7 @@ def test_concurrent_scans_of_the_same_residents(demo_city, make_app, is_postgres
         except Exception as exc:  # noqa: BLE001  (reported below)
             errors.append(exc)
 
-    threads = [threading.Thread(target=phone, args=(n, app)) for n, app in enumerate(apps)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
-    db.session.expire_all()
+    run_phones(phone, apps, errors)
     assert db.session.scalar(select(func.sum(StatsSite.people)).where(StatsSite.round_id == round_id)) == len(residents)
     assert_exact()
 
@@ -209,3 +218,40 @@ def test_sampler_is_not_required(demo_city):
     build_known_round()
     assert db.session.scalar(select(func.count()).select_from(User)) >= 1
     assert db.session.scalar(text("SELECT count(*) FROM stats_sampler_hour")) == 0
+
+
+def test_concurrent_batches_of_the_same_residents(demo_city, make_app, is_postgres):
+    """Sync batches (one multi-row INSERT each) holding the same residents in different orders, at
+    once, two of them at one site: the statement trigger counts every person once, without deadlock."""
+    round_id, sites, residents = known_round_for_phones(is_postgres)
+    extra = [db.session.execute(text(
+        "INSERT INTO residents (name, id_type, id_number, phone, source, created_at) "
+        "VALUES (:n, 'passport', :i, '13900000000', 'self', now()) RETURNING id"),
+        {"n": f"批{i}", "i": f"B{i:07d}"}).scalar() for i in range(30)]
+    db.session.commit()
+    apps = [make_app() for _ in range(4)]
+    barrier, errors = threading.Barrier(len(apps), timeout=30), []
+
+    def phone(n: int, app) -> None:
+        try:
+            with app.app_context():
+                site = sites[n // 2]
+                tube_id = db.session.execute(text(
+                    "INSERT INTO tubes (code, round_id, site_id, capacity, sample_count, status, opened_at) "
+                    "VALUES (:c, :r, :s, 20, 0, 'open', now()) RETURNING id"),
+                    {"c": f"B{n}", "r": round_id, "s": site}).scalar()
+                db.session.commit()
+                people = (residents + extra)[n::2] if n % 2 else list(reversed(residents + extra))
+                barrier.wait()
+                db.session.execute(text(
+                    "INSERT INTO samples (tube_id, resident_id, round_id, site_id, supplementary, sampled_at, "
+                    "resample) SELECT :t, p, :r, :s, false, now(), true FROM unnest(CAST(:people AS bigint[])) p"),
+                    {"t": tube_id, "r": round_id, "s": site, "people": people})
+                db.session.commit()
+        except Exception as exc:  # noqa: BLE001  (reported below)
+            errors.append(exc)
+
+    run_phones(phone, apps, errors)
+    assert db.session.scalar(select(func.sum(StatsSite.people)).where(StatsSite.round_id == round_id)) == \
+        len(residents) + len(extra)
+    assert_exact()

@@ -1,0 +1,30 @@
+"""stats: the samples INSERT trigger per statement on PostgreSQL (a sync batch counts in one pass)
+
+Revision ID: 0008
+Revises: 0004
+
+"""
+from alembic import op
+
+from sampling import stats_batch_trigger
+
+revision = '0008'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return  # SQLite has no statement-level triggers; its row triggers stay
+    for statement in stats_batch_trigger.install():
+        bind.exec_driver_sql(statement)
+
+
+def downgrade():
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    for statement in stats_batch_trigger.uninstall():
+        bind.exec_driver_sql(statement)
