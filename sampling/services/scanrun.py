@@ -11,14 +11,11 @@ roll the run back and apply it one scan at a time, so the outcome is always exac
 """
 from collections import defaultdict
 
-from sqlalchemy import and_, bindparam, insert, select, update
-
 from sampling.errors import DomainError, Forbidden
 from sampling.extensions import db
-from sampling.models import ClientOperation, Resident, Sample, Site, Tube, TubeStatus, User
+from sampling.models import Site, TubeStatus, User
 from sampling.models.base import utcnow
-from sampling.services import codes, replay, residents, samples
-from sampling.services.access import site_scope
+from sampling.services import codes, replay, residents, samples, scanrun_sql
 from sampling.services.tubes import unknown_tube
 
 
@@ -50,15 +47,10 @@ class _Item:
 
 def _replays(client_ids: list[str]) -> dict[str, dict]:
     """First answers of adds already admitted (or admitted, then undone) with these client_ids."""
-    found = {}
-    rows = db.session.execute(
-        select(Sample.client_id, Sample.id, Sample.position, Tube.capacity, Resident.name, Resident.id_number)
-        .join(Tube, Sample.tube_id == Tube.id).join(Resident, Sample.resident_id == Resident.id)
-        .where(Sample.client_id.in_(client_ids)))
-    for client_id, sample_id, position, capacity, name, id_number in rows:
-        found[client_id] = samples.sample_body(sample_id, _Shown(name, id_number), position, capacity)
-    for client_id, body in db.session.execute(select(ClientOperation.client_id, ClientOperation.body)
-                                              .where(ClientOperation.client_id.in_(client_ids))):
+    admitted, recorded = scanrun_sql.replays(client_ids)
+    found = {client_id: samples.sample_body(sample_id, _Shown(name, id_number), position, capacity)
+             for client_id, sample_id, position, capacity, name, id_number in admitted}
+    for client_id, body in recorded:
         found.setdefault(client_id, body)
     return found
 
@@ -72,25 +64,15 @@ class _Shown:
 
 def _lock_tubes(user: User, codes_: list[str]) -> dict[str, dict]:
     """The run's tubes, locked until commit, with whether the user may work at each one's site."""
-    dialect = db.session.get_bind().dialect.name  # (SQLite: the caller holds the write lock already)
-    query = (select(Tube.id, Tube.code, Tube.round_id, Tube.site_id, Tube.capacity, Tube.sample_count, Tube.status,
-                    site_scope(user, Tube.site_id).label("allowed"))
-             .where(Tube.code.in_(codes_)).order_by(Tube.id))
-    if dialect == "postgresql":
-        query = query.with_for_update(of=Tube.__table__)
     return {row.code: {"id": row.id, "round_id": row.round_id, "site_id": row.site_id, "capacity": row.capacity,
                        "count": row.sample_count, "status": row.status, "allowed": bool(row.allowed),
                        "start": row.sample_count, "sealed_now": False}
-            for row in db.session.execute(query)}
+            for row in scanrun_sql.lock_tubes(user, codes_)}
 
 
 def _previous(resident_ids: set[int], round_ids: set[int]) -> dict[tuple[int, int], dict]:
-    rows = db.session.execute(
-        select(Sample.round_id, Sample.resident_id, Sample.sampled_at, Site.code, Site.name, Tube.code)
-        .join(Site, Sample.site_id == Site.id).join(Tube, Sample.tube_id == Tube.id)
-        .where(Sample.resident_id.in_(resident_ids), Sample.round_id.in_(round_ids), Sample.resample.is_(False)))
     return {(r[0], r[1]): {"sampled_at": r[2].isoformat(), "site_code": r[3], "site_name": r[4], "tube_code": r[5]}
-            for r in rows}
+            for r in scanrun_sql.previous(resident_ids, round_ids)}
 
 
 def apply_run(user: User, items: list[dict]) -> list[tuple[int, dict]]:
@@ -102,12 +84,10 @@ def apply_run(user: User, items: list[dict]) -> list[tuple[int, dict]]:
         return [it.answer for it in run]
     earlier = _replays(list({it.client_id for it in live}))
     tubes = _lock_tubes(user, list({it.code for it in live}))
-    people = {row.id: row for row in db.session.execute(
-        select(Resident.id, Resident.name, Resident.id_number).where(Resident.id.in_({it.resident_id for it in live})))}
+    people = {row.id: row for row in scanrun_sql.people({it.resident_id for it in live})}
     members = defaultdict(set)
     if tubes:
-        for tube_id, resident_id in db.session.execute(select(Sample.tube_id, Sample.resident_id).where(
-                Sample.tube_id.in_([t["id"] for t in tubes.values()]))):
+        for tube_id, resident_id in scanrun_sql.members([t["id"] for t in tubes.values()]):
             members[tube_id].add(resident_id)
     previous = _previous(set(people), {t["round_id"] for t in tubes.values()}) if tubes and people else {}
     now, admitted, seen, repeats = utcnow(), [], {}, []
@@ -164,23 +144,16 @@ def _site_filled(previous: dict, tube: dict) -> dict:
 
 
 def _write(user: User, admitted, tubes, people, now) -> None:
-    """One INSERT for the admitted samples, one UPDATE (executemany) for the tubes' counts."""
-    rows = [{"tube_id": tube["id"], "resident_id": it.resident_id, "round_id": tube["round_id"],
-             "site_id": tube["site_id"], "sampler_id": user.id, "client_id": it.client_id, "supplementary": False,
-             "resample": False, "position": count, "sampled_at": now} for it, tube, count in admitted]
-    ids = db.session.execute(insert(Sample).returning(Sample.id, sort_by_parameter_order=True), rows).scalars().all()
-    for (it, tube, count), sample_id in zip(admitted, ids, strict=True):
-        person = people[it.resident_id]
-        it.answer = (201, {"sample_id": sample_id, "resident": residents.masked(person),
+    """One INSERT for the admitted samples, one UPDATE for the tubes' counts."""
+    ids = scanrun_sql.insert_samples(user, [
+        {"tube_id": tube["id"], "resident_id": it.resident_id, "round_id": tube["round_id"], "site_id": tube["site_id"],
+         "client_id": it.client_id, "position": count} for it, tube, count in admitted], now)
+    for it, tube, count in admitted:
+        it.answer = (201, {"sample_id": ids[it.client_id], "resident": residents.masked(people[it.resident_id]),
                            "tube": {"count": count, "capacity": tube["capacity"],
                                     "status": TubeStatus.SEALED.value if count >= tube["capacity"]
                                     else TubeStatus.OPEN.value}})
-    changed = [t for t in tubes.values() if t["count"] != t["start"]]
+    changed = [{"id": t["id"], "start": t["start"], "count": t["count"], "status": t["status"],
+                "sealed": t["sealed_now"]} for t in tubes.values() if t["count"] != t["start"]]
     if changed:
-        table = Tube.__table__
-        db.session.execute(
-            update(table).where(and_(table.c.id == bindparam("t_id"), table.c.sample_count == bindparam("t_start")))
-            .values(sample_count=bindparam("t_count"), status=bindparam("t_status"),
-                    sealed_at=bindparam("t_sealed_at")),
-            [{"t_id": t["id"], "t_start": t["start"], "t_count": t["count"], "t_status": t["status"],
-              "t_sealed_at": now if t["sealed_now"] else None} for t in changed])
+        scanrun_sql.set_counts(changed, now)
