@@ -55,3 +55,11 @@ class ValidationFailed(DomainError):
     status = 422
     default_code = "validation"
     default_message = _l("Some fields are not valid.")
+
+
+class Busy(DomainError):
+    """A moment of contention the client should simply retry (its queue sends the request again)."""
+
+    status = 503
+    default_code = "busy"
+    default_message = _l("The server is busy; this will be sent again in a moment.")

@@ -1,4 +1,6 @@
 """The batch sync endpoint: per-item answers, exactly once per client_id, conflicts per item."""
+import time
+
 import pytest
 from sqlalchemy import func, select
 
@@ -151,3 +153,60 @@ def test_batch_while_another_phone_fills_the_same_tube(field, make_app):
     db.session.expire_all()
     assert db.session.scalar(select(Tube.sample_count).where(Tube.code == "RACE")) == 10
     assert db.session.scalar(select(func.count()).select_from(Sample)) == 10
+
+
+def test_items_the_single_endpoints_would_refuse_are_refused(client, field):
+    """A non-string op, a resample flag that is not true/false, an open without client_id: each
+    item gets its own 422, as its single endpoint would answer; the rest of the batch goes on."""
+    people = field["people"]
+    items = batch_for(field, people[:1], "BV001")
+    items += [{"client_id": cid(), "op": [], "tube_code": "BV001"},
+              {"client_id": cid(), "op": {"x": 1}},
+              {"client_id": cid(), "op": "add_sample", "tube_code": "BV001", "qr": qr(people[1]), "resample": 0},
+              {"client_id": cid(), "op": "add_sample", "tube_code": "BV001", "qr": qr(people[2]), "resample": None},
+              {"op": "open_tube", "tube_code": "BV002", "round_id": field["round"], "site_code": "S-HP-001"},
+              {"client_id": cid(), "op": "add_sample", "tube_code": "BV001", "qr": qr(people[3])}]
+    results = client.post("/api/v1/sync", json={"items": items}, headers=field["h"]).get_json()["results"]
+    assert [r["status"] for r in results] == [201, 201, 422, 422, 422, 422, 422, 201]
+    assert [r["body"]["error"]["code"] for r in results[2:7]] == [
+        "unknown_op", "unknown_op", "validation", "validation", "invalid_client_id"]
+    assert results[7]["body"]["tube"]["count"] == 2
+    assert db.session.scalar(select(Tube.id).where(Tube.code == "BV002")) is None
+
+
+def test_a_resent_batch_still_in_flight_gets_the_first_answers(field, make_app, is_postgres):
+    """The phone gave up waiting and sent the batch again while the first copy was still being
+    applied: both copies answer as the single calls would (201s, then 200s with the same bodies)."""
+    import threading
+
+    from sampling.models import User
+    from sampling.services import sync, tubes
+    if not is_postgres:
+        pytest.skip("row locks: PostgreSQL (SQLite writers queue on the database lock)")
+    tubes.open_tube(field["user"], {"tube_code": "DUP1", "round_id": field["round"], "site_code": "S-HP-001"})
+    batch = [{"client_id": cid(), "op": "add_sample", "tube_code": "DUP1", "qr": qr(p)} for p in field["people"][:5]]
+    user_id, out = field["user"].id, {}
+    db.session.commit()
+    holder = make_app()
+    with holder.app_context():  # a third session holds the tube, so both copies queue behind it
+        db.session.execute(select(Tube).where(Tube.code == "DUP1").with_for_update())
+
+        def copy(name):
+            with make_app().app_context():
+                try:
+                    out[name] = sync.sync(db.session.get(User, user_id), {"items": batch})
+                finally:
+                    db.session.remove()
+
+        threads = [threading.Thread(target=copy, args=(name,)) for name in ("first", "again")]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        db.session.rollback()  # release the tube
+        for t in threads:
+            t.join(60)
+    statuses = sorted([r["status"] for r in out["first"]] + [r["status"] for r in out["again"]])
+    assert statuses == [200] * 5 + [201] * 5
+    assert [r["body"] for r in out["first"]] == [r["body"] for r in out["again"]]
+    db.session.expire_all()
+    assert db.session.scalar(select(Tube.sample_count).where(Tube.code == "DUP1")) == 5

@@ -22,7 +22,7 @@ from sampling.services.tubes import unknown_tube
 def is_plain_scan(item) -> bool:
     """An add_sample by scanned code without a resample request: what a run can take."""
     return (isinstance(item, dict) and item.get("op") == "add_sample" and "resident" not in item
-            and not item.get("resample"))
+            and item.get("resample", False) is False)
 
 
 def _error(exc: DomainError) -> tuple[int, dict]:
@@ -82,8 +82,10 @@ def apply_run(user: User, items: list[dict]) -> list[tuple[int, dict]]:
     live = [it for it in run if it.answer is None]
     if not live:
         return [it.answer for it in run]
-    earlier = _replays(list({it.client_id for it in live}))
+    # the tubes first: a copy of this batch still in flight elsewhere (the phone resent it) holds
+    # them until it commits, and then its samples are read here as replays, not as conflicts
     tubes = _lock_tubes(user, list({it.code for it in live}))
+    earlier = _replays(list({it.client_id for it in live}))
     people = {row.id: row for row in scanrun_sql.people({it.resident_id for it in live})}
     members = defaultdict(set)
     if tubes:

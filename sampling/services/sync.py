@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from sampling.errors import DomainError, ValidationFailed
+from sampling.errors import Busy, DomainError, ValidationFailed
 from sampling.extensions import db
 from sampling.models import User
 from sampling.services import replay, samples, scanrun, tubes
@@ -23,6 +23,7 @@ OPS = ("open_tube", "add_sample", "seal", "undo")
 
 
 def _open(user, item):
+    replay.clean_client_id(item.get("client_id"))  # queued work always carries its client_id
     return tubes.apply_open(user, item)
 
 
@@ -58,7 +59,8 @@ def apply_item(user: User, item) -> tuple[int, dict | None]:
     """Apply one item in a savepoint; its answer as (status, body). Does not commit."""
     if not isinstance(item, dict):
         return _error(ValidationFailed(_l("Each item must be an object."), code="invalid_item"))
-    apply = _APPLY.get(item.get("op"))
+    op = item.get("op")
+    apply = _APPLY.get(op) if isinstance(op, str) else None
     if apply is None:
         return _error(ValidationFailed(fields={"op": _l("op must be one of: %(ops)s.", ops=", ".join(OPS))},
                                        code="unknown_op"))
@@ -75,15 +77,17 @@ def apply_item(user: User, item) -> tuple[int, dict | None]:
             return _error(exc)
         except IntegrityError:
             continue  # a concurrent twin of this operation committed first: now it replays
-    return _error(DomainError(code="conflict"))
+    return _error(Busy())
 
 
 def _apply_run(user: User, run: list[dict]) -> list[tuple[int, dict | None]]:
-    """A run of plain scans, set-based; one by one when the database refuses a row of it."""
+    """A run of plain scans, set-based, in a transaction of its own; one by one when the database
+    refuses a row of it (the whole run is rolled back first)."""
     try:
-        with db.session.begin_nested():
-            return scanrun.apply_run(user, run)
+        return scanrun.apply_run(user, run)
     except IntegrityError:
+        db.session.rollback()
+        begin_writing()
         return [apply_item(user, item) for item in run]
 
 
