@@ -45,12 +45,14 @@ def main():
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds (medians)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--history", type=int, default=200_000,
+                        help="samples of an earlier round already in the database (then ANALYZE)")
     args = parser.parse_args()
     url = benchlib.database_url(args.db)
     per_round = args.clients * args.batches * args.batch
     tubes = per_round // 10 * args.repeat
     benchlib.fresh_database(url)
-    data = benchlib.populate(url, residents=per_round * args.repeat, tubes=tubes)
+    data = benchlib.populate(url, residents=per_round * args.repeat, tubes=tubes, history=args.history)
     port = benchlib.free_port()
     server = benchlib.start_server(url, port, args.workers, args.threads)
     syncs, bares, t, r = [], [], 0, 0

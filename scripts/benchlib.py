@@ -44,12 +44,40 @@ def fresh_database(url: str) -> None:
         upgrade()
 
 
-def populate(url: str, residents: int, tubes: int, capacity: int = 10, ceiling_rows: int = 0) -> dict:
+def add_history(samples: int) -> None:
+    """An earlier, closed round with ``samples`` samples (sealed tubes of 10) of as many residents
+    of its own: a city's database is never empty, and the planner must see tables as they are in
+    the field (bulk SQL, so a few hundred thousand rows take seconds; :func:`populate` ANALYZEs)."""
+    from sqlalchemy import text
+
+    from sampling.extensions import db
+    series = "WITH RECURSIVE g(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM g WHERE x < :n - 1) "
+    db.session.execute(text("INSERT INTO rounds (name, pool_size, status, starts_at, created_at) "
+                            "VALUES ('earlier round', 10, 'closed', :t, :t)"), {"t": "2026-11-01 08:00:00"})
+    round_id = db.session.execute(text("SELECT max(id) FROM rounds")).scalar()
+    site_id = db.session.execute(text("SELECT id FROM sites WHERE code = 'S-HP-002'")).scalar()
+    db.session.execute(text(series + "INSERT INTO residents (name, id_type, id_number, phone, source, created_at) "
+                            "SELECT 'earlier', 'passport', 'H' || CAST(100000000 + x AS VARCHAR(12)), "
+                            "'13800000000', 'self', :t FROM g"), {"n": samples, "t": "2026-11-01 08:00:00"})
+    db.session.execute(text(series + "INSERT INTO tubes (code, round_id, site_id, capacity, sample_count, status, "
+                            "opened_at, sealed_at) SELECT 'HT' || CAST(10000000 + x AS VARCHAR(12)), :r, :s, 10, 10, "
+                            "'sealed', :t, :t FROM g"),
+                       {"n": -(-samples // 10), "r": round_id, "s": site_id, "t": "2026-11-01 08:00:00"})
+    db.session.execute(text(
+        "INSERT INTO samples (tube_id, resident_id, round_id, site_id, client_id, supplementary, resample, "
+        "position, sampled_at) SELECT t.id, r.id, :r, :s, NULL, false, false, 1, :t FROM residents r "
+        "JOIN tubes t ON t.code = 'HT' || CAST(10000000 + (CAST(substr(r.id_number, 2) AS INTEGER) - 100000000) / 10 "
+        "AS VARCHAR(12)) WHERE r.id_number LIKE 'H1%'"), {"r": round_id, "s": site_id, "t": "2026-11-01 08:00:00"})
+    db.session.commit()
+
+
+def populate(url: str, residents: int, tubes: int, capacity: int = 10, ceiling_rows: int = 0,
+             history: int = 0) -> dict:
     """The demo city, a sampler with a token, ``residents`` residents and their codes, and
     ``tubes`` open tubes of ``capacity`` at the sampler's site, and ``ceiling_rows`` sample rows
-    (tube, resident) for the bare sample-row ceiling (tubes coded CT..., left out of the checks).
-    Returns what the clients need."""
-    from sqlalchemy import insert, select
+    (tube, resident) for the bare sample-row ceiling (tubes coded CT..., left out of the checks),
+    after ``history`` samples of an earlier round (:func:`add_history`). Returns what the clients need."""
+    from sqlalchemy import insert, select, text
 
     from sampling import create_app
     from sampling.cli import load_demo
@@ -62,6 +90,8 @@ def populate(url: str, residents: int, tubes: int, capacity: int = 10, ceiling_r
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     with app.app_context():
         load_demo()
+        if history:
+            add_history(history)
         user = create_user("bench_sampler", "sampler", "bench-password", None, ("S-HP-001",))
         db.session.commit()
         token, _expires = tokens.issue_token(user, 24)
@@ -84,7 +114,10 @@ def populate(url: str, residents: int, tubes: int, capacity: int = 10, ceiling_r
                 {"code": f"CT{i:07d}", "round_id": rnd.id, "site_id": site.id, "capacity": 20, "sample_count": 0,
                  "status": "open", "opened_by_id": user.id, "opened_at": now} for i in range(ceiling_tubes)])
         db.session.commit()
-        ids = db.session.scalars(select(Resident.id).order_by(Resident.id)).all()
+        if history:
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+        ids = db.session.scalars(select(Resident.id).where(Resident.name != "earlier").order_by(Resident.id)).all()
         ceiling_tube_ids = db.session.scalars(select(Tube.id).where(Tube.code.like("CT%")).order_by(Tube.id)).all()
         spare = ids[len(ids) - ceiling_rows:]  # the last residents are the ceiling's, never scanned
         rows = [{"tube_id": ceiling_tube_ids[i // 20], "resident_id": spare[i], "round_id": rnd.id,
@@ -175,11 +208,11 @@ def check_database(url: str, expected_samples: int | None = None) -> dict:
     with engine.connect() as conn:
         over = conn.execute(text("SELECT count(*) FROM tubes WHERE sample_count > capacity")).scalar()
         mismatched = conn.execute(text(
-            "SELECT count(*) FROM tubes t WHERE t.code NOT LIKE 'CT%' "
+            "SELECT count(*) FROM tubes t WHERE t.code NOT LIKE 'CT%' AND t.code NOT LIKE 'HT%' "
             "AND t.sample_count <> (SELECT count(*) FROM samples s WHERE s.tube_id = t.id)"
         )).scalar()
         samples = conn.execute(text("SELECT count(*) FROM samples s JOIN tubes t ON t.id = s.tube_id "
-                                    "WHERE t.code NOT LIKE 'CT%'")).scalar()
+                                    "WHERE t.code NOT LIKE 'CT%' AND t.code NOT LIKE 'HT%'")).scalar()
         doubled = conn.execute(text(
             "SELECT count(*) FROM (SELECT client_id FROM samples WHERE client_id IS NOT NULL "
             "GROUP BY client_id HAVING count(*) > 1) d")).scalar()

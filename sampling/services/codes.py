@@ -6,6 +6,7 @@ The payload carries no personal data. It is ``S1`` (format version 1), the resid
 (version 2) and reads at once on a cheap camera. A forged, truncated or altered code fails the tag.
 """
 import base64
+import functools
 import hashlib
 import hmac
 import io
@@ -25,7 +26,11 @@ TOKEN_PATTERN = re.compile(r"S1[A-Z2-7]{24}")  # what a well-formed code looks l
 
 
 def _key() -> bytes:
-    secret = current_app.config.get("CODE_SECRET") or current_app.config["SECRET_KEY"]
+    return _derived_key(current_app.config.get("CODE_SECRET") or current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=16)
+def _derived_key(secret: str) -> bytes:
     return hmac.new(secret.encode(), b"resident-code-v1", hashlib.sha256).digest()
 
 
