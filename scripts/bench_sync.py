@@ -40,29 +40,40 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--batches", type=int, default=10, help="batches per client per round")
+    parser.add_argument("--batches", type=int, default=25, help="batches per client per round")
     parser.add_argument("--batch", type=int, default=100, help="items per batch (a multiple of 10)")
-    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds (medians)")
+    parser.add_argument("--repeat", type=int, default=5, help="interleaved rounds (medians)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sites", type=int, default=1,
+                        help="sites the clients work at (client c at site c mod SITES): 1 = every phone at one site")
     parser.add_argument("--history", type=int, default=200_000,
-                        help="samples of an earlier round already in the database (then ANALYZE)")
+                        help="samples of an earlier round already in the database (then VACUUM ANALYZE)")
     args = parser.parse_args()
     url = benchlib.database_url(args.db)
     per_round = args.clients * args.batches * args.batch
-    tubes = per_round // 10 * args.repeat
+    rounds = args.repeat + 1  # the first is a warm-up (connections, prepared statements, caches), not counted
+    tubes = per_round // 10 * rounds
     benchlib.fresh_database(url)
-    data = benchlib.populate(url, residents=per_round * args.repeat, tubes=tubes, history=args.history)
+    sites = benchlib.DEMO_SITES[:args.sites]
+    tubes_per_client = args.batches * args.batch // 10
+    data = benchlib.populate(url, residents=per_round * rounds, tubes=tubes, history=args.history,
+                             tube_sites=lambda i: sites[(i // tubes_per_client) % args.clients % len(sites)])
     port = benchlib.free_port()
     server = benchlib.start_server(url, port, args.workers, args.threads)
     syncs, bares, t, r = [], [], 0, 0
     try:
         with multiprocessing.get_context("fork").Pool(args.clients) as pool:
-            for _ in range(args.repeat):
+            for n in range(rounds):
                 reqs, t, r = batches_for(data, args.clients, args.batches, args.batch, t, r)
                 bare = [[("/api/v1/_bench/batch", body) for _path, body in client] for client in reqs]
-                bares.append(run_phase(pool, port, data["token"], bare))
-                syncs.append(run_phase(pool, port, data["token"], reqs))
+                bare_result, sync_result = run_phase(pool, port, data["token"], bare), \
+                    run_phase(pool, port, data["token"], reqs)
+                if n:
+                    bares.append(bare_result)
+                    syncs.append(sync_result)
+                else:
+                    warm = sync_result["statuses"].get(200, 0) * args.batch
     finally:
         benchlib.stop_server(server)
     print(f"\n== {args.db}: gunicorn {args.workers}x{args.threads}, {args.clients} clients, "
@@ -75,7 +86,8 @@ def main():
     sync_rate = statistics.median(s["rate"] for s in syncs) * args.batch
     print(f"MEDIAN: sync {sync_rate:.0f} items/s, bare batched insert {bare_rate:.0f} items/s, "
           f"sync/bare = {sync_rate / bare_rate:.0%}")
-    check = benchlib.check_database(url, expected_samples=sum(s["statuses"].get(200, 0) for s in syncs) * args.batch)
+    check = benchlib.check_database(url, expected_samples=warm + sum(s["statuses"].get(200, 0)
+                                                                     for s in syncs) * args.batch)
     ok = not (check["tubes_over_capacity"] or check["tubes_count_mismatch"] or check["doubled_scans"]
               or check["lost_or_extra"])
     print(f"database check: {check} -> {'OK' if ok else 'FAILED'}")

@@ -12,7 +12,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+os.environ["BENCH_CEILING"] = "1"  # this process's app knows the ceiling's table (sampling/api/bench.py)
 SECRET = "bench-secret-key-not-for-production"
+DEMO_SITES = ("S-HP-001", "S-HP-002", "S-HP-003", "S-HD-001", "S-HD-002", "S-HX-001")  # sampling/demo/sites.csv
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -39,15 +41,18 @@ def fresh_database(url: str) -> None:
     from flask_migrate import upgrade
 
     from sampling import create_app
+    from sampling.api.bench import BENCH_ROWS
+    from sampling.extensions import db
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET})
     with app.app_context():
         upgrade()
+        BENCH_ROWS.create(db.engine)
 
 
 def add_history(samples: int) -> None:
     """An earlier, closed round with ``samples`` samples (sealed tubes of 10) of as many residents
     of its own: a city's database is never empty, and the planner must see tables as they are in
-    the field (bulk SQL, so a few hundred thousand rows take seconds; :func:`populate` ANALYZEs)."""
+    the field (bulk SQL, so a few hundred thousand rows take seconds; :func:`populate` then VACUUMs)."""
     from sqlalchemy import text
 
     from sampling.extensions import db
@@ -72,11 +77,13 @@ def add_history(samples: int) -> None:
 
 
 def populate(url: str, residents: int, tubes: int, capacity: int = 10, ceiling_rows: int = 0,
-             history: int = 0) -> dict:
+             history: int = 0, tube_sites=None) -> dict:
     """The demo city, a sampler with a token, ``residents`` residents and their codes, and
     ``tubes`` open tubes of ``capacity`` at the sampler's site, and ``ceiling_rows`` sample rows
     (tube, resident) for the bare sample-row ceiling (tubes coded CT..., left out of the checks),
-    after ``history`` samples of an earlier round (:func:`add_history`). Returns what the clients need."""
+    after ``history`` samples of an earlier round (:func:`add_history`). ``tube_sites(i)`` names the
+    site of tube i (default: all at S-HP-001); the sampler works at every such site. Returns what
+    the clients need."""
     from sqlalchemy import insert, select, text
 
     from sampling import create_app
@@ -92,7 +99,9 @@ def populate(url: str, residents: int, tubes: int, capacity: int = 10, ceiling_r
         load_demo()
         if history:
             add_history(history)
-        user = create_user("bench_sampler", "sampler", "bench-password", None, ("S-HP-001",))
+        site_of = tube_sites or (lambda _i: "S-HP-001")
+        codes_ = sorted({site_of(i) for i in range(tubes)} | {"S-HP-001"})
+        user = create_user("bench_sampler", "sampler", "bench-password", None, tuple(codes_))
         db.session.commit()
         token, _expires = tokens.issue_token(user, 24)
         now = utcnow()
@@ -100,9 +109,10 @@ def populate(url: str, residents: int, tubes: int, capacity: int = 10, ceiling_r
                  "source": "self", "created_at": now} for i in range(residents)]
         for start in range(0, len(rows), 5000):
             db.session.execute(insert(Resident), rows[start:start + 5000])
-        rnd = db.session.scalar(select(Round))
+        rnd = db.session.scalar(select(Round).where(Round.status == "open").order_by(Round.id))
+        site_ids = dict(db.session.execute(select(Site.code, Site.id)).all())
         site = db.session.scalar(select(Site).where(Site.code == "S-HP-001"))
-        tube_rows = [{"code": f"BT{i:07d}", "round_id": rnd.id, "site_id": site.id, "capacity": capacity,
+        tube_rows = [{"code": f"BT{i:07d}", "round_id": rnd.id, "site_id": site_ids[site_of(i)], "capacity": capacity,
                       "sample_count": 0, "status": "open", "opened_by_id": user.id, "opened_at": now}
                      for i in range(tubes)]
         for start in range(0, len(tube_rows), 5000):
@@ -114,9 +124,9 @@ def populate(url: str, residents: int, tubes: int, capacity: int = 10, ceiling_r
                 {"code": f"CT{i:07d}", "round_id": rnd.id, "site_id": site.id, "capacity": 20, "sample_count": 0,
                  "status": "open", "opened_by_id": user.id, "opened_at": now} for i in range(ceiling_tubes)])
         db.session.commit()
-        if history:
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
+        if history:  # as autovacuum would have left it long ago, so that it does not run during the benchmark
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
         ids = db.session.scalars(select(Resident.id).where(Resident.name != "earlier").order_by(Resident.id)).all()
         ceiling_tube_ids = db.session.scalars(select(Tube.id).where(Tube.code.like("CT%")).order_by(Tube.id)).all()
         spare = ids[len(ids) - ceiling_rows:]  # the last residents are the ceiling's, never scanned

@@ -1,20 +1,27 @@
 """Benchmark ceilings: bare endpoints that insert rows and commit, nothing else. Registered only
-when the environment says BENCH_CEILING=1 (scripts/bench_scan.py, bench_sync.py); not part of the API."""
+when the environment says BENCH_CEILING=1 (scripts/bench_scan.py, bench_sync.py); not part of the API.
+
+Their rows go to ``bench_rows``, a table of their own that nothing else reads (the benchmarks
+create it), so the ceiling does not fill tables that the measured endpoints read."""
 import uuid
 
 from flask import jsonify, request
-from sqlalchemy import insert
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, insert
 
 from sampling.api import bp
 from sampling.extensions import db
-from sampling.models import ClientOperation, Sample
-from sampling.models.base import utcnow
+from sampling.models import Sample
+from sampling.models.base import UTCDateTime, utcnow
+
+BENCH_ROWS = Table("bench_rows", MetaData(), Column("client_id", String(36), primary_key=True),
+                   Column("op", String(16), nullable=False), Column("status", Integer, nullable=False),
+                   Column("body", JSON), Column("created_at", UTCDateTime(), default=utcnow))
 
 
 @bp.post("/_bench/ceiling")
 def bench_ceiling():
     """One row, one commit: the most a request through this stack can do."""
-    db.session.execute(insert(ClientOperation).values(client_id=str(uuid.uuid4()), op="bench", status=201))
+    db.session.execute(insert(BENCH_ROWS).values(client_id=str(uuid.uuid4()), op="bench", status=201))
     db.session.commit()
     return jsonify(ok=True), 201
 
@@ -35,7 +42,7 @@ def bench_sample_row():
 def bench_batch():
     """The rows of a sync batch, inserted in one statement and committed."""
     items = request.get_json()["items"]
-    db.session.execute(insert(ClientOperation), [
+    db.session.execute(insert(BENCH_ROWS), [
         {"client_id": str(uuid.uuid4()), "op": "bench", "status": 201, "body": item} for item in items])
     db.session.commit()
     return jsonify(results=[{"client_id": item["client_id"], "status": 201} for item in items])

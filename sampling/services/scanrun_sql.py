@@ -73,7 +73,10 @@ def previous(resident_ids: set[int], round_ids: set[int]):
     return db.session.execute(
         select(Sample.round_id, Sample.resident_id, Sample.sampled_at, Site.code, Site.name, Tube.code)
         .join(Site, Sample.site_id == Site.id).join(Tube, Sample.tube_id == Tube.id)
-        .where(among(Sample.resident_id, resident_ids), among(Sample.round_id, round_ids, Integer),
+        # By resident only (a handful of samples each, one per round), the round as a plain filter
+        # ("+ 0" keeps it out of the index): early in a round the statistics do not know its id
+        # yet, and an index scan on the round would read all of the round's samples per batch.
+        .where(among(Sample.resident_id, resident_ids), among(Sample.round_id + 0, round_ids, Integer),
                Sample.resample.is_(False))).all()
 
 
