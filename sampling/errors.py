@@ -63,3 +63,29 @@ class Busy(DomainError):
     status = 503
     default_code = "busy"
     default_message = _l("The server is busy; this will be sent again in a moment.")
+
+
+class InvalidValue(ValidationFailed):
+    """A value the database cannot hold (too long, out of range, a NUL character)."""
+
+    default_code = "invalid_value"
+    default_message = _l("A value in the request cannot be stored: it is too long, too large, "
+                         "or contains characters that are not allowed.")
+
+
+_RETRYABLE_SQLSTATES = {"40P01", "40001", "55P03"}  # deadlock, serialization failure, lock not available
+
+
+def from_database_error(exc: BaseException) -> DomainError | None:
+    """The DomainError an unexpected database or conversion error stands for, if it is the
+    caller's input (InvalidValue) or a moment of contention (Busy); None for a real fault. The
+    edges use it as a safety net behind the services' own checks."""
+    from sqlalchemy.exc import DataError, OperationalError
+    if isinstance(exc, DataError | OverflowError):
+        return InvalidValue()
+    if isinstance(exc, OperationalError):
+        orig = getattr(exc, "orig", None)
+        sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        if sqlstate in _RETRYABLE_SQLSTATES or "database is locked" in str(orig):
+            return Busy()
+    return None

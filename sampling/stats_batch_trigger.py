@@ -1,21 +1,33 @@
-"""PostgreSQL: the samples INSERT trigger as one set-based pass per statement (migration 0008).
+"""PostgreSQL: the samples triggers as of migration 0008: one set-based pass per INSERT statement,
+and every statistics trigger taking the site's counter row first.
 
-The row trigger of :mod:`sampling.stats_triggers` runs about eight statements per inserted sample;
-a sync batch inserts a hundred samples in one statement, so the counters of that statement are
-kept here with a transition table instead: the people first counted by the statement are inserted
-into ``stats_person`` in key order (their unique key queues two batches holding the same resident),
-the rare samples of people counted already (resamples, or another phone's scan of the same person)
-are reconciled one by one with the row trigger's own function, and then every counter row of the
-statement is upserted once, in key order. DELETE and UPDATE keep the row trigger: they are single
-rows (undo, corrections). The contributions are the row trigger's, so ``rebuild-stats`` still
+The row trigger of :mod:`sampling.stats_triggers` ran about eight statements per inserted sample;
+a sync batch inserts a hundred samples in one statement, so an INSERT's counters are kept here with
+a transition table instead: the people first counted by the statement are inserted into
+``stats_person`` in key order (their unique key queues two batches holding the same resident), the
+rare samples of people counted already (resamples, or another phone's scan of the same person) are
+reconciled one by one with the row trigger's own function, and every counter row of the statement
+is upserted once, in key order. A statement of one row (a single scan) takes a plain path, cheaper
+for one row. DELETE and UPDATE (undo, corrections) keep the row trigger.
+
+Lock order: every writer of the counters takes the ``stats_site`` row of its (round, site) first,
+as the tubes trigger does when a scan seals its tube, then persons, then the hourly rows. Scans,
+undos and batches at one site therefore queue on that row instead of deadlocking on each other's
+person and hour rows. The contributions are the row trigger's, so ``rebuild-stats`` still
 recomputes exactly these counters.
 """
+from sampling import stats_triggers as st
 
-from sampling.stats_triggers import sample_add_sql
+_SITE_FIRST = """
+  IF TG_OP = 'DELETE' THEN
+    PERFORM 1 FROM stats_site WHERE round_id = OLD.round_id AND site_id = OLD.site_id FOR UPDATE;
+  ELSE
+    PERFORM 1 FROM stats_site WHERE (round_id = OLD.round_id AND site_id = OLD.site_id)
+       OR (round_id = NEW.round_id AND site_id = NEW.site_id) ORDER BY round_id, site_id FOR UPDATE;
+  END IF;
+"""
 
-# A statement of one row (a single scan) takes the row trigger's path: its plan is cheaper than
-# the set-based one's for one row.
-_BODY = """
+_INSERT_BODY = """
 DECLARE
   p_rounds int[]; p_residents bigint[]; p_sites int[]; p_hours timestamptz[];
   person record; one record; n int;
@@ -24,10 +36,29 @@ BEGIN
   IF n = 0 THEN RETURN NULL; END IF;
   IF n = 1 THEN
     SELECT * INTO one FROM new_rows;
+    INSERT INTO stats_site AS t (round_id, site_id, samples, supplementary)
+      VALUES (one.round_id, one.site_id, 1, CAST(one.supplementary AS INTEGER))
+      ON CONFLICT (round_id, site_id) DO UPDATE SET samples = t.samples + 1,
+         supplementary = t.supplementary + excluded.supplementary;
     PERFORM stats_reconcile_person(one.round_id, one.resident_id, true);
-    """ + sample_add_sql("postgresql", "one") + """
+    INSERT INTO stats_site_hour AS t (round_id, site_id, hour, samples, supplementary)
+      VALUES (one.round_id, one.site_id, stats_hour(one.sampled_at), 1, CAST(one.supplementary AS INTEGER))
+      ON CONFLICT (round_id, site_id, hour) DO UPDATE SET samples = t.samples + 1,
+         supplementary = t.supplementary + excluded.supplementary;
+    IF one.sampler_id IS NOT NULL THEN
+      INSERT INTO stats_sampler_hour AS t (round_id, sampler_id, site_id, hour, samples)
+        VALUES (one.round_id, one.sampler_id, one.site_id, stats_hour(one.sampled_at), 1)
+        ON CONFLICT (round_id, sampler_id, site_id, hour) DO UPDATE SET samples = t.samples + 1;
+    END IF;
     RETURN NULL;
   END IF;
+
+  INSERT INTO stats_site AS t (round_id, site_id, samples, supplementary)
+  SELECT round_id, site_id, count(*), sum(CAST(supplementary AS INTEGER)) FROM new_rows
+   GROUP BY round_id, site_id ORDER BY round_id, site_id
+  ON CONFLICT (round_id, site_id) DO UPDATE SET samples = t.samples + excluded.samples,
+     supplementary = t.supplementary + excluded.supplementary;
+
   WITH counted AS (
     INSERT INTO stats_person (round_id, resident_id, sample_id, site_id, hour)
     SELECT DISTINCT ON (round_id, resident_id) round_id, resident_id, id, site_id, stats_hour(sampled_at)
@@ -56,15 +87,9 @@ BEGIN
   ON CONFLICT (round_id, site_id, hour) DO UPDATE SET samples = t.samples + excluded.samples,
      supplementary = t.supplementary + excluded.supplementary, people = t.people + excluded.people;
 
-  INSERT INTO stats_site AS t (round_id, site_id, samples, supplementary, people)
-  SELECT round_id, site_id, sum(samples), sum(supplementary), sum(people) FROM (
-      SELECT round_id, site_id, 1 AS samples, CAST(supplementary AS INTEGER) AS supplementary, 0 AS people
-        FROM new_rows
-      UNION ALL
-      SELECT r, s, 0, 0, 1 FROM unnest(p_rounds, p_sites) AS p(r, s)) c
-   GROUP BY round_id, site_id ORDER BY round_id, site_id
-  ON CONFLICT (round_id, site_id) DO UPDATE SET samples = t.samples + excluded.samples,
-     supplementary = t.supplementary + excluded.supplementary, people = t.people + excluded.people;
+  UPDATE stats_site AS t SET people = t.people + c.n
+    FROM (SELECT r, s, count(*) AS n FROM unnest(p_rounds, p_sites) AS p(r, s) GROUP BY r, s) c
+   WHERE t.round_id = c.r AND t.site_id = c.s;
 
   INSERT INTO stats_sampler_hour AS t (round_id, sampler_id, site_id, hour, samples)
   SELECT round_id, sampler_id, site_id, stats_hour(sampled_at), count(*) FROM new_rows
@@ -76,10 +101,19 @@ END
 """
 
 
+def _row_function(site_first: bool) -> str:
+    """The row trigger's function (0006's, or with the site row locked first)."""
+    create = next(s for s in st.sample_triggers("postgresql") if "FUNCTION stats_samples_trg()" in s)
+    return create.replace("$$ BEGIN ", f"$$ BEGIN {_SITE_FIRST} ", 1) if site_first else create
+
+
 def install() -> list[str]:
-    """Statements that move the samples INSERT trigger from per row to per statement."""
+    """Statements that move the samples INSERT trigger from per row to per statement, and make the
+    row trigger (DELETE, UPDATE) take the site's counter row first."""
     return [
-        f"CREATE OR REPLACE FUNCTION stats_samples_ins_trg() RETURNS trigger LANGUAGE plpgsql AS $${_BODY}$$",
+        _row_function(site_first=True),
+        f"CREATE OR REPLACE FUNCTION stats_samples_ins_trg() RETURNS trigger LANGUAGE plpgsql "
+        f"AS $${_INSERT_BODY}$$",
         "DROP TRIGGER IF EXISTS stats_samples ON samples",
         "CREATE TRIGGER stats_samples AFTER DELETE ON samples FOR EACH ROW EXECUTE FUNCTION stats_samples_trg()",
         "CREATE TRIGGER stats_samples_ins AFTER INSERT ON samples REFERENCING NEW TABLE AS new_rows "
@@ -88,10 +122,11 @@ def install() -> list[str]:
 
 
 def uninstall() -> list[str]:
-    """Statements that put the per-row INSERT trigger back (migration 0008's downgrade)."""
+    """Statements that put migration 0006's samples triggers back (migration 0008's downgrade)."""
     return [
         "DROP TRIGGER IF EXISTS stats_samples_ins ON samples",
         "DROP TRIGGER IF EXISTS stats_samples ON samples",
+        _row_function(site_first=False),
         "CREATE TRIGGER stats_samples AFTER INSERT OR DELETE ON samples FOR EACH ROW "
         "EXECUTE FUNCTION stats_samples_trg()",
         "DROP FUNCTION IF EXISTS stats_samples_ins_trg()",

@@ -107,20 +107,19 @@ def _sample_remove(d: str) -> str:
     )
 
 
-def sample_add_sql(d: str, row: str = "NEW") -> str:
-    """The counters' upserts for one added sample (``row``: the record that holds it)."""
-    h, sup = hour_sql(d, f"{row}.sampled_at"), _bool_int(d, f"{row}.supplementary")
+def _sample_add(d: str) -> str:
+    h, sup = hour_sql(d, "NEW.sampled_at"), _bool_int(d, "NEW.supplementary")
     return (
         "INSERT INTO stats_site_hour (round_id, site_id, hour, samples, supplementary) "
-        f"VALUES ({row}.round_id, {row}.site_id, {h}, 1, {sup}) ON CONFLICT (round_id, site_id, hour) DO UPDATE "
+        f"VALUES (NEW.round_id, NEW.site_id, {h}, 1, {sup}) ON CONFLICT (round_id, site_id, hour) DO UPDATE "
         "SET samples = stats_site_hour.samples + 1, "
         "supplementary = stats_site_hour.supplementary + excluded.supplementary; "
         "INSERT INTO stats_site (round_id, site_id, samples, supplementary) "
-        f"VALUES ({row}.round_id, {row}.site_id, 1, {sup}) "
+        f"VALUES (NEW.round_id, NEW.site_id, 1, {sup}) "
         "ON CONFLICT (round_id, site_id) DO UPDATE SET samples = stats_site.samples + 1, "
         "supplementary = stats_site.supplementary + excluded.supplementary; "
         "INSERT INTO stats_sampler_hour (round_id, sampler_id, site_id, hour, samples) "
-        f"SELECT {row}.round_id, {row}.sampler_id, {row}.site_id, {h}, 1 WHERE {row}.sampler_id IS NOT NULL "
+        f"SELECT NEW.round_id, NEW.sampler_id, NEW.site_id, {h}, 1 WHERE NEW.sampler_id IS NOT NULL "
         "ON CONFLICT (round_id, sampler_id, site_id, hour) DO UPDATE SET samples = stats_sampler_hour.samples + 1;"
     )
 
@@ -210,7 +209,7 @@ def sample_triggers(dialect: str) -> list[str]:
             "ELSE PERFORM stats_reconcile_person(OLD.round_id, OLD.resident_id, false); END IF; "
             "IF TG_OP = 'UPDATE' THEN PERFORM stats_reconcile_person(NEW.round_id, NEW.resident_id, true); END IF; "
             f"IF TG_OP <> 'INSERT' THEN {_sample_remove(dialect)} END IF; "
-            f"IF TG_OP <> 'DELETE' THEN {sample_add_sql(dialect)} END IF; "
+            f"IF TG_OP <> 'DELETE' THEN {_sample_add(dialect)} END IF; "
             "RETURN NULL; END"
         )
         return _PG_FUNCTIONS + [
@@ -222,12 +221,12 @@ def sample_triggers(dialect: str) -> list[str]:
         ]
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _SAMPLE_COLUMNS)
     return [
-        f"CREATE TRIGGER stats_samples_ins AFTER INSERT ON samples BEGIN {sample_add_sql(dialect)} "
+        f"CREATE TRIGGER stats_samples_ins AFTER INSERT ON samples BEGIN {_sample_add(dialect)} "
         f"{_sqlite_reconcile('NEW', True)} END",
         f"CREATE TRIGGER stats_samples_del AFTER DELETE ON samples BEGIN {_sample_remove(dialect)} "
         f"{_sqlite_reconcile('OLD', False)} END",
         f"CREATE TRIGGER stats_samples_upd AFTER UPDATE ON samples WHEN {changed} BEGIN {_sample_remove(dialect)} "
-        f"{sample_add_sql(dialect)} {_sqlite_reconcile('OLD', False)} {_sqlite_reconcile('NEW', True)} END",
+        f"{_sample_add(dialect)} {_sqlite_reconcile('OLD', False)} {_sqlite_reconcile('NEW', True)} END",
     ]
 
 

@@ -3,7 +3,7 @@ from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from sampling.errors import DomainError
+from sampling.errors import DomainError, from_database_error
 
 _HTTP_CODES = {
     400: ("bad_request", "The request could not be understood."),
@@ -17,6 +17,7 @@ _HTTP_CODES = {
     422: ("validation", "Some fields are not valid."),
     429: ("rate_limited", "Too many requests. Please wait a moment and try again."),
     500: ("internal", "Something went wrong on the server. Please try again."),
+    503: ("busy", "The server is busy; this will be sent again in a moment."),
 }
 
 
@@ -59,9 +60,14 @@ def register(app) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc):
-        current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
         from sampling.extensions import db
         db.session.rollback()
+        known = from_database_error(exc)
+        if known is not None:  # the caller's value, or contention: a 4xx / 503, not a fault
+            current_app.logger.warning("%s on %s %s: %s", known.code, request.method, request.path,
+                                       type(exc).__name__)
+            return _domain(known)
+        current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if wants_api_error():
             return error_response(500, "internal", _(_HTTP_CODES[500][1]))
         from werkzeug.exceptions import InternalServerError

@@ -10,9 +10,9 @@ everything else item by item, each in a savepoint.
 """
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
-from sampling.errors import Busy, DomainError, ValidationFailed
+from sampling.errors import Busy, DomainError, ValidationFailed, from_database_error
 from sampling.extensions import db
 from sampling.models import User
 from sampling.services import replay, samples, scanrun, tubes
@@ -77,15 +77,20 @@ def apply_item(user: User, item) -> tuple[int, dict | None]:
             return _error(exc)
         except IntegrityError:
             continue  # a concurrent twin of this operation committed first: now it replays
+        except (DataError, OperationalError, OverflowError) as exc:  # this item's value, or a deadlock
+            known = from_database_error(exc)
+            if known is None:
+                raise
+            return _error(known)
     return _error(Busy())
 
 
 def _apply_run(user: User, run: list[dict]) -> list[tuple[int, dict | None]]:
     """A run of plain scans, set-based, in a transaction of its own; one by one when the database
-    refuses a row of it (the whole run is rolled back first)."""
+    refuses a row or a value of it (the whole run is rolled back first)."""
     try:
         return scanrun.apply_run(user, run)
-    except IntegrityError:
+    except (IntegrityError, DataError):
         db.session.rollback()
         begin_writing()
         return [apply_item(user, item) for item in run]
