@@ -42,6 +42,8 @@ def create_app(config: Mapping | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
     app.after_request(i18n.remember_choice)
+    from sampling import input_guard
+    input_guard.register(app)
 
     from sampling.models import User
 

@@ -11,6 +11,15 @@ from sampling.api.spec import load_spec
 PREFIX = "/api/v1"
 # Statuses any endpoint can answer with, documented once in the spec's description.
 GENERIC_STATUSES = {405, 413, 500}
+# Errors any endpoint can answer with (the input guard and the database safety net), also
+# documented once in the description: (status, error code).
+GENERIC_ERRORS = {(400, "invalid_characters"), (422, "invalid_value"), (503, "busy")}
+
+
+def _generic_error(response) -> bool:
+    body = response.get_json(silent=True) if response.is_json else None
+    code = body.get("error", {}).get("code") if isinstance(body, dict) else None
+    return (response.status_code, code) in GENERIC_ERRORS
 
 
 def spec_path(rule: str) -> str:
@@ -19,7 +28,7 @@ def spec_path(rule: str) -> str:
 
 
 def check_response(app, method: str, path: str, response) -> None:
-    if not path.startswith(PREFIX + "/") or response.status_code in GENERIC_STATUSES:
+    if not path.startswith(PREFIX + "/") or response.status_code in GENERIC_STATUSES or _generic_error(response):
         return
     try:
         rule, _ = app.url_map.bind("localhost").match(path, method=method, return_rule=True)
