@@ -46,6 +46,14 @@ def test_accept_language_english_is_honoured(client):
     assert "Staff login" in page and "工作人员登录" not in page
 
 
+@pytest.mark.parametrize("header, english", [
+    ("zh-CN,en;q=0.5", False), ("zh-HK,zh-TW;q=0.9,en;q=0.8", False), ("en-US,en;q=0.9", True),
+    ("fr-FR,en;q=0.7,zh;q=0.3", True), ("en;q=0,zh-CN;q=0.8", False), ("fr", False)])
+def test_accept_language_takes_the_first_supported_primary_language(client, header, english):
+    page = client.get("/login", headers={"Accept-Language": header}).get_data(as_text=True)
+    assert ("Staff login" in page) is english and ("工作人员登录" in page) is not english
+
+
 def test_lang_switch_is_remembered(client):
     first = client.get("/login?lang=en")
     assert "Staff login" in first.get_data(as_text=True)
