@@ -33,6 +33,9 @@ def create_app(config: Mapping | None = None) -> Flask:
         setattr(settings, key, value)
     settings.finalize()
     app.config.from_object(settings)
+    if settings.PROXY_FIX_X_FOR or settings.PROXY_FIX_X_PROTO:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.PROXY_FIX_X_FOR, x_proto=settings.PROXY_FIX_X_PROTO)
 
     from sampling import i18n
     db.init_app(app)

@@ -159,3 +159,42 @@ def test_login_is_rate_limited(make_app, make_user):
     response = client.post("/api/v1/auth/token", json={"username": "x", "password": "y"})
     assert response.status_code == 429
     assert response.get_json()["error"]["code"] == "rate_limited"
+
+
+def _token_attempt(client, username: str, address: str):
+    return client.post("/api/v1/auth/token", json={"username": username, "password": "wrong-password"},
+                       headers={"X-Forwarded-For": address}).status_code
+
+
+def test_behind_a_proxy_each_client_address_has_its_own_login_limit(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute", PROXY_FIX_X_FOR=1)
+    client = app.test_client()
+    assert [_token_attempt(client, "zhang", "10.1.1.1") for _ in range(3)] == [401, 401, 429]
+    assert _token_attempt(client, "zhang", "10.2.2.2") == 401  # another client behind the balancer
+    assert _token_attempt(client, "zhang", "10.1.1.1") == 429
+
+
+def test_without_proxy_fix_forwarded_for_is_not_trusted(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute")
+    client = app.test_client()
+    assert [_token_attempt(client, "zhang", "10.1.1.1") for _ in range(2)] == [401, 401]
+    assert _token_attempt(client, "zhang", "10.2.2.2") == 429  # a forged header buys nothing
+
+
+def test_login_limit_counts_per_user_name_with_a_looser_limit_per_address(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute", RATELIMIT_LOGIN_ADDRESS="4 per minute")
+    client = app.test_client()
+    # staff of one site behind one NAT address each have their own budget...
+    assert [_token_attempt(client, name, "ignored") for name in ("li", "li", "wang", "wang")] == [401] * 4
+    # ...and guessing many user names from one address runs into the address limit
+    assert _token_attempt(client, "guess", "ignored") == 429
+
+
+def test_web_login_form_limit_is_per_user_name(make_app, make_user):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute")
+    client = app.test_client()
+    user = make_user("admin")
+    for _ in range(2):
+        assert "用户名或密码错误" in login(client, "someone-else", "wrong-password").get_data(as_text=True)
+    assert login(client, "someone-else", "wrong-password").status_code == 429
+    assert "退出登录" in login(client, user.username).get_data(as_text=True)
