@@ -7,6 +7,7 @@ from sampling.extensions import db
 from sampling.models import Role, Round, User
 from sampling.models.rounds import POOL_SIZES
 from sampling.services.access import require_region, require_role
+from sampling.services.ids import positive_id
 from sampling.services.regions import get_region
 
 
@@ -36,8 +37,9 @@ def list_rounds() -> list[Round]:
 
 
 def get_round(round_id) -> Round:
-    """The round with this id, or NotFound."""
-    rnd = db.session.get(Round, round_id) if isinstance(round_id, int) else None
+    """The round with this id (an int or a string of digits), or NotFound."""
+    number = positive_id(round_id)
+    rnd = db.session.get(Round, number) if number is not None else None
     if rnd is None:
         raise NotFound(_l("Unknown round."), code="unknown_round")
     return rnd
