@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import click
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from sampling.errors import DomainError
@@ -82,6 +83,20 @@ def register(app) -> None:
         click.echo(f"users: {result['created']} saved, {len(result['errors'])} rejected")
         for error in result["errors"]:
             click.echo(f"  row {error['row']} ({error['username']}): {error['message']}", err=True)
+
+    @app.cli.command("close-round")
+    @click.argument("round_id")
+    def close_round_cmd(round_id):
+        """Close a round: no tube can be opened in it and its open tubes are sealed. Reopening is
+        for admins, through PATCH /api/v1/rounds/<id>."""
+        from sampling.services.rounds import close_round, get_round
+        try:
+            rnd = get_round(round_id)
+        except DomainError as exc:
+            _fail(exc)
+        sealed = close_round(rnd)
+        click.echo(_("Round %(id)s (%(name)s) is closed; %(n)s open tubes were sealed.", id=rnd.id,
+                     name=rnd.name, n=sealed))
 
     @app.cli.command("purge-rosters")
     def purge_rosters_cmd():
