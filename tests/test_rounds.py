@@ -58,3 +58,27 @@ def test_get_round_by_id_and_out_of_range_ids_are_unknown(app, make_user):
         with pytest.raises(NotFound) as caught:
             get_round(bad)
         assert caught.value.code == "unknown_round", bad
+
+
+def test_each_role_lists_the_rounds_that_concern_it(client, demo_city, make_user, token_for):
+    admin = token_for(make_user("admin"))
+    for name, region in (("和平区", "120101"), ("劝业场街道", "120101001"), ("河东区", "120102"),
+                         ("新兴里社区", "120103001001")):
+        assert client.post("/api/v1/rounds", json={"name": name, "region_code": region},
+                           headers=admin).status_code == 201
+
+    def names(user):
+        return {r["name"] for r in client.get("/api/v1/rounds", headers=token_for(user)).get_json()["rounds"]}
+
+    citywide = "第二轮全员核酸检测"
+    everything = {citywide, "和平区", "劝业场街道", "河东区", "新兴里社区"}
+    assert names(make_user("admin")) == everything
+    assert names(make_user("lab")) == everything  # labs test tubes from every district
+    assert names(make_user("coordinator", region="120101")) == {citywide, "和平区", "劝业场街道"}
+    assert names(make_user("coordinator", region="120101001")) == {citywide, "和平区", "劝业场街道"}
+    assert names(make_user("coordinator", region="120101002")) == {citywide, "和平区"}
+    assert names(make_user("coordinator", region="120102")) == {citywide, "河东区"}
+    assert names(make_user("sampler", sites=("S-HD-001",))) == {citywide, "河东区"}
+    two_sites = make_user("sampler", sites=("S-HP-001", "S-HX-001"))
+    assert names(two_sites) == {citywide, "和平区", "劝业场街道", "新兴里社区"}
+    assert names(make_user("sampler", sites=("S-HP-003",))) == {citywide, "和平区"}

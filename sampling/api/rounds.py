@@ -9,7 +9,7 @@ from sampling.services import rounds
 @bp.get("/rounds")
 @staff_required()
 def list_rounds():
-    return jsonify(rounds=[rounds.round_to_dict(r) for r in rounds.list_rounds()])
+    return jsonify(rounds=[rounds.round_to_dict(r) for r in rounds.list_rounds(g.user)])
 
 
 @bp.post("/rounds")

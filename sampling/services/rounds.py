@@ -4,10 +4,10 @@ from sqlalchemy import select, update
 
 from sampling.errors import Forbidden, NotFound, ValidationFailed
 from sampling.extensions import db
-from sampling.models import Role, Round, RoundStatus, Tube, TubeStatus, User
+from sampling.models import Region, Role, Round, RoundStatus, Tube, TubeStatus, User
 from sampling.models.base import utcnow
 from sampling.models.rounds import POOL_SIZES
-from sampling.services.access import require_region, require_role
+from sampling.services.access import require_region, require_role, round_scope
 from sampling.services.ids import positive_id
 from sampling.services.regions import get_region
 
@@ -32,9 +32,13 @@ def create_round(user: User, name: str, pool_size, region_code: str | None = Non
     return rnd
 
 
-def list_rounds() -> list[Round]:
-    """All rounds, newest first."""
-    return list(db.session.scalars(select(Round).order_by(Round.id.desc())))
+def list_rounds(user: User | None = None) -> list[Round]:
+    """Rounds newest first: those that concern ``user`` (see :func:`access.round_scope`), or all."""
+    query = select(Round).order_by(Round.id.desc())
+    if user is not None:
+        query = query.outerjoin(Region, Round.region_id == Region.id).where(
+            round_scope(user, Round.region_id, Region.path))
+    return list(db.session.scalars(query))
 
 
 def get_round(round_id) -> Round:
