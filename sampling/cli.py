@@ -5,7 +5,7 @@ import click
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from sampling.errors import DomainError
+from sampling.errors import DomainError, from_database_error
 from sampling.extensions import db
 
 DEMO_DIR = Path(__file__).with_name("demo")
@@ -23,12 +23,22 @@ def _fail(exc: DomainError):
     raise click.ClickException(f"{exc.message}{' ' + detail if detail else ''}")
 
 
-def _import(path: str, importer) -> dict:
+def _guarded(work, *args):
+    """``work(*args)``; a refusal, or a value the database cannot hold, is a clear error (nothing
+    written) instead of a traceback."""
     try:
-        with open(path, "rb") as stream:
-            return importer(stream, path)
-    except DomainError as exc:
-        _fail(exc)
+        return work(*args)
+    except Exception as exc:
+        db.session.rollback()
+        refusal = exc if isinstance(exc, DomainError) else from_database_error(exc)
+        if refusal is None:
+            raise
+        _fail(refusal)
+
+
+def _import(path: str, importer) -> dict:
+    with open(path, "rb") as stream:
+        return _guarded(importer, stream, path)
 
 
 def register(app) -> None:
@@ -64,12 +74,12 @@ def register(app) -> None:
     def create_user_cmd(username, role, region_code, site_codes, display_name, password, update):
         """Create a staff account."""
         from sampling.services.users import create_user
-        try:
-            user = create_user(username, role, password, region_code, site_codes, display_name, update=update)
+
+        def save():
+            saved = create_user(username, role, password, region_code, site_codes, display_name, update=update)
             db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _fail(exc)
+            return saved
+        user = _guarded(save)
         click.echo(f"user {user.username} ({user.role}) saved")
 
     @app.cli.command("import-users")
@@ -90,11 +100,8 @@ def register(app) -> None:
         """Close a round: no tube can be opened in it and its open tubes are sealed. Reopening is
         for admins, through PATCH /api/v1/rounds/<id>."""
         from sampling.services.rounds import close_round, get_round
-        try:
-            rnd = get_round(round_id)
-        except DomainError as exc:
-            _fail(exc)
-        sealed = close_round(rnd)
+        rnd = _guarded(get_round, round_id)
+        sealed = _guarded(close_round, rnd)
         click.echo(_("Round %(id)s (%(name)s) is closed; %(n)s open tubes were sealed.", id=rnd.id,
                      name=rnd.name, n=sealed))
 

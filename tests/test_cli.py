@@ -1,4 +1,5 @@
 """The command-line set-up tasks."""
+import pytest
 from sqlalchemy import func, select
 
 from sampling.extensions import db
@@ -114,3 +115,77 @@ def test_demo_loads_once_and_prints_logins(app):
     assert db.session.scalar(select(func.count()).select_from(Resident)) == 18
     assert run(app, "demo").exit_code == 0  # again: nothing doubled
     assert db.session.scalar(select(func.count()).select_from(Sample)) == 12
+
+
+def _refused(result, *expected):
+    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit), \
+        result.exception
+    assert "Traceback" not in result.output
+    for text in expected:
+        assert text in result.output, (text, result.output)
+
+
+@pytest.mark.parametrize("row, expected", [
+    ("120104001002," + "名" * 101 + ",community,120104001", ("第 6 行", "100")),
+    ("120104001002,坏\x00社区,community,120104001", ("第 6 行", "100")),
+    ("120104001002,坏\t社区,community,120104001", ("第 6 行",)),
+    ("１２０１０４００１００２,全角社区,community,120104001", ("第 6 行", "12")),
+    ("12010400100,短码社区,community,120104001", ("第 6 行", "12")),
+    ("1201040010020,长码社区,community,120104001", ("第 6 行", "12")),
+    ("120105001002,错上级社区,community,120104001", ("第 6 行", "120104001")),
+    ("120104001002,坏上级,community,1201040\x0001", ("第 6 行", "\\x00")),
+    ("1201,短区,district,", ("第 6 行", "6")),
+    ("120104002,街道,street,120103", ("第 6 行",)),
+])
+def test_import_regions_refuses_bad_codes_names_and_characters(app, tmp_path, row, expected):
+    """Lengths are the columns', codes 6/9/12 ASCII digits under their parent's code; on both
+    databases the row is named and nothing is written."""
+    lines = [*REGIONS.strip().split("\n"), "120104001003,好社区,community,120104001", row]
+    result = run(app, "import-regions", write(tmp_path, "r.csv", "\n".join(lines) + "\n"))
+    _refused(result, *expected)
+    assert db.session.scalar(select(func.count()).select_from(Region)) == 0
+
+
+@pytest.mark.parametrize("row, expected", [
+    ("S" * 33 + ",采样点,120104001001", ("第 3 行", "32")),
+    ("S2," + "点" * 101 + ",120104001001", ("第 3 行", "100")),
+    ("S2,坏\x00点,120104001001", ("第 3 行",)),
+    ("S 2,有空格,120104001001", ("第 3 行",)),
+    ("S2,好点,1201040\x0001001", ("第 3 行", "\\x00")),
+    ("S2,好点,120104001001" + "9" * 20, ("第 3 行",)),
+])
+def test_import_sites_refuses_long_and_broken_values(app, tmp_path, row, expected):
+    run(app, "import-regions", write(tmp_path, "r.csv", REGIONS))
+    text = "code,name,community_code\nS1,长虹采样点,120104001001\n" + row + "\n"
+    _refused(run(app, "import-sites", write(tmp_path, "s.csv", text)), *expected)
+    assert db.session.scalar(select(func.count()).select_from(Site)) == 0
+
+
+def test_create_user_refuses_long_names_and_control_characters(demo_city):
+    _refused(run(demo_city, "create-user", "li", "--role", "lab", "--name", "名" * 101, "--password", "longenough"),
+             "display_name", "100")
+    _refused(run(demo_city, "create-user", "l\x00i", "--role", "lab", "--password", "longenough"), "username")
+    _refused(run(demo_city, "create-user", "li", "--role", "lab", "--password", "long\x00enough"), "password")
+    _refused(run(demo_city, "create-user", "li", "--role", "coordinator", "--region", "1201\x0001",
+                 "--password", "longenough"), "1201\\x0001")
+    _refused(run(demo_city, "create-user", "li", "--role", "sampler", "--site", "S-HP\x00", "--password",
+                 "longenough"), "S-HP\\x00")
+    assert db.session.scalar(select(User).where(User.username == "li")) is None
+    saved = run(demo_city, "create-user", "li", "--role", "lab", "--name", "名" * 100, "--password", "longenough")
+    assert saved.exit_code == 0, saved.output
+
+
+def test_import_users_keeps_good_rows_when_one_is_too_long(demo_city, tmp_path):
+    text = ("username,role,password,region_code,site_codes,display_name\n"
+            "u1,lab,password1,,," + "名" * 150 + "\n"
+            "u2,lab,password2,,,好名字\n"
+            "u\x003,lab,password3,,,\n"
+            "u4,lab,pass\x00word4,,,\n"
+            "u5,coordinator,password5,1201\x0001,,\n"
+            "u6,sampler,password6,,S-HP-001,采样员\n")
+    result = run(demo_city, "import-users", write(tmp_path, "u.csv", text))
+    assert result.exit_code == 0, result.output
+    assert "2 saved, 4 rejected" in result.output
+    for line in ("row 2 (u1)", "row 4 (u\\x003)", "row 5 (u4)", "row 6 (u5)"):
+        assert line in result.output, result.output
+    assert set(db.session.scalars(select(User.username).where(User.username.like("u%")))) == {"u2", "u6"}
