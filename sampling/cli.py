@@ -23,11 +23,14 @@ def _fail(exc: DomainError):
     raise click.ClickException(f"{exc.message}{' ' + detail if detail else ''}")
 
 
-def _guarded(work, *args):
-    """``work(*args)``; a refusal, or a value the database cannot hold, is a clear error (nothing
-    written) instead of a traceback."""
+def _guarded(work, *args, commit: bool = False):
+    """``work(*args)`` (then commit, if asked); a refusal, or a value the database cannot hold, is a
+    clear error (nothing written) instead of a traceback."""
     try:
-        return work(*args)
+        result = work(*args)
+        if commit:
+            db.session.commit()
+        return result
     except Exception as exc:
         db.session.rollback()
         refusal = exc if isinstance(exc, DomainError) else from_database_error(exc)
@@ -70,21 +73,34 @@ def register(app) -> None:
     @click.option("--name", "display_name", help="Display name.")
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
                   help="Password (prompted for when not given).")
-    @click.option("--update", is_flag=True, help="Reset an existing account instead of refusing.")
+    @click.option("--update", is_flag=True, help="Reset an existing account (its API tokens are revoked) instead "
+                  "of refusing.")
     def create_user_cmd(username, role, region_code, site_codes, display_name, password, update):
         """Create a staff account."""
         from sampling.services.users import create_user
-
-        def save():
-            saved = create_user(username, role, password, region_code, site_codes, display_name, update=update)
-            db.session.commit()
-            return saved
-        user = _guarded(save)
+        user = _guarded(lambda: create_user(username, role, password, region_code, site_codes, display_name,
+                                            update=update), commit=True)
         click.echo(f"user {user.username} ({user.role}) saved")
+
+    @app.cli.command("deactivate-user")
+    @click.argument("username")
+    def deactivate_user_cmd(username):
+        """Deactivate a staff account and revoke its API tokens (create-user --update activates it
+        again, with a new password)."""
+        from sampling.services.users import deactivate_user
+        revoked = _guarded(deactivate_user, username, commit=True)
+        click.echo(_("User %(name)s deactivated; %(n)s tokens revoked.", name=username, n=revoked))
+
+    @app.cli.command("purge-tokens")
+    def purge_tokens_cmd():
+        """Delete expired and revoked API tokens (each login also deletes its user's)."""
+        from sampling.services.tokens import purge_tokens
+        deleted = _guarded(purge_tokens, commit=True)
+        click.echo(_("Tokens deleted: %(n)s", n=deleted))
 
     @app.cli.command("import-users")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-    @click.option("--update", is_flag=True, help="Reset accounts that already exist.")
+    @click.option("--update", is_flag=True, help="Reset accounts that already exist (their API tokens are revoked).")
     def import_users_cmd(file, update):
         """Create many staff accounts from a CSV or XLSX file with the header
         username,role,password,region_code,site_codes,display_name (site codes separated by ';')."""

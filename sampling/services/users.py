@@ -6,9 +6,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from sampling.errors import BadRequest, Conflict, DomainError, ValidationFailed, from_database_error
+from sampling.errors import BadRequest, Conflict, DomainError, NotFound, ValidationFailed, from_database_error
 from sampling.extensions import db
 from sampling.models import Role, Site, User
+from sampling.services import tokens
 from sampling.services.regions import get_region, get_site
 from sampling.services.text import clean, fits, shown
 from sampling.tabular import read_records
@@ -57,12 +58,25 @@ def create_user(username: str, role: str, password: str, region_code: str | None
     if user is None:
         user = User(username=username)
         db.session.add(user)
+    else:  # a reset: tokens issued under the old password stop working
+        tokens.revoke_user_tokens(user.id)
     user.role, user.region, user.sites = role, region, sites
     user.display_name = display_name or user.display_name
     user.password_hash = hash_password(password)
     user.active = True
     db.session.flush()
     return user
+
+
+def deactivate_user(username: str) -> int:
+    """Deactivate an account (it can no longer log in; ``create_user(update=True)`` activates it again
+    with a new password) and revoke its live tokens; returns how many. Does not commit."""
+    user = db.session.scalar(select(User).where(User.username == (username or "").strip())) \
+        if isinstance(username, str) and clean(username) else None
+    if user is None:
+        raise NotFound(_l("Unknown user %(name)s.", name=shown(str(username))), code="unknown_user")
+    user.active = False
+    return tokens.revoke_user_tokens(user.id)
 
 
 def authenticate(username: str, password: str) -> User | None:
