@@ -133,11 +133,28 @@ def test_web_login_wrong_password_is_refused(client, make_user):
     assert "用户名或密码错误" in page.get_data(as_text=True)
 
 
-def test_login_form_without_csrf_is_refused(client, make_user):
+def test_login_form_without_csrf_is_refused_and_sent_back_with_a_note(client, make_user):
     user = make_user("admin")
-    response = client.post("/login", data={"username": user.username, "password": PASSWORD})
-    assert response.status_code in (200, 400)
-    assert "退出登录" not in response.get_data(as_text=True)
+    for token in (None, "stale-token"):
+        data = {"username": user.username, "password": PASSWORD, **({"csrf_token": token} if token else {})}
+        response = client.post("/login?next=/scan/", data=data)
+        assert response.status_code == 303 and response.headers["Location"] == "/login?next=/scan/"
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "页面已过期，请重试。" in page and "退出登录" not in page
+    english = client.post("/login?lang=en", data={"username": user.username, "password": PASSWORD},
+                          follow_redirects=True)
+    assert "The page had expired; please try again." in english.get_data(as_text=True)
+
+
+def test_stale_form_on_a_post_only_action_goes_back_to_the_page_it_was_on(client, make_user):
+    user = make_user("admin")
+    login(client, user.username)
+    for referrer, back in (("http://localhost/scan/?x=1", "/scan/?x=1"), ("http://elsewhere.example/", "/"),
+                           ("http://localhost//elsewhere.example/", "/"), (None, "/")):
+        headers = {"Referer": referrer} if referrer else {}
+        response = client.post("/logout", data={"csrf_token": "stale"}, headers=headers)
+        assert response.status_code == 303 and response.headers["Location"] == back, referrer
+    assert "退出登录" in client.get("/").get_data(as_text=True)  # still logged in: nothing was done
 
 
 def test_session_caller_needs_csrf_header_for_api_writes(client, demo_city, make_user):
