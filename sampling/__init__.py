@@ -71,5 +71,5 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     from sampling.web import menus
     menus.register(app)
-    app.jinja_env.globals["get_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals.update(get_locale=lambda: str(get_locale()), lang_url=i18n.switch_url)
     return app

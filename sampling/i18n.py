@@ -1,5 +1,7 @@
 """Language choice: ?lang= (remembered in a cookie), else the browser's Accept-Language,
 else Simplified Chinese."""
+from urllib.parse import quote, urlencode
+
 from flask import current_app, g, has_request_context, request
 
 LANG_COOKIE = "lang"
@@ -28,6 +30,12 @@ def from_accept_language(accepted, languages) -> str | None:
         if quality > 0 and primary in languages:
             return primary
     return None
+
+
+def switch_url(lang: str) -> str:
+    """This page in another language: the same path and query (``next`` and filters kept), with ``lang``."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"] + [("lang", lang)]
+    return quote(request.path) + "?" + urlencode(args)
 
 
 def remember_choice(response):

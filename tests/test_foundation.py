@@ -64,6 +64,14 @@ def test_lang_switch_is_remembered(client):
     assert "工作人员登录" in back.get_data(as_text=True)
 
 
+def test_language_switch_keeps_the_other_query_parameters(client):
+    page = client.get("/login?next=/scan/&lang=zh").get_data(as_text=True)
+    assert 'href="/login?next=%2Fscan%2F&amp;lang=en"' in page
+    english = client.get("/login?next=/scan/&lang=en")
+    assert 'href="/login?next=%2Fscan%2F&amp;lang=zh"' in english.get_data(as_text=True)
+    assert client.get("/login?lang=en").get_data(as_text=True).count('href="/login?lang=zh"') == 1
+
+
 def test_unknown_page_is_a_friendly_localized_404(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
@@ -105,3 +113,24 @@ def test_unexpected_error_is_json_500_without_trace(app):
     assert response.status_code == 500
     body = response.get_json()
     assert body["error"]["code"] == "internal" and "secret" not in response.get_data(as_text=True)
+
+
+def test_gunicorn_access_log_lines_start_with_a_timestamp():
+    import re
+    import runpy
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config as GunicornConfig
+    from gunicorn.glogging import Logger
+
+    from tests.conftest import ROOT
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    logger = Logger(GunicornConfig())
+    environ = {"REMOTE_ADDR": "10.0.0.7", "REQUEST_METHOD": "GET", "RAW_URI": "/healthz",
+               "SERVER_PROTOCOL": "HTTP/1.1"}
+    atoms = logger.atoms(SimpleNamespace(status="200 OK", sent=15, headers=[]), SimpleNamespace(headers=[]),
+                         environ, timedelta(milliseconds=12))
+    line = settings["access_log_format"] % logger.atoms_wrapper_class(atoms)
+    assert re.fullmatch(r'\[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] 10\.0\.0\.7 "GET /healthz HTTP/1\.1" '
+                        r'200 15 12ms', line), line
