@@ -55,7 +55,7 @@ def register(app) -> None:
         (level: district, street or community; UTF-8 or GB18030). Re-importing updates names."""
         from sampling.services.regions import import_regions
         result = _import(file, import_regions)
-        click.echo(f"regions: {result['created']} created, {result['updated']} updated")
+        click.echo(_("Regions: %(created)s created, %(updated)s updated.", **result))
 
     @app.cli.command("import-sites")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
@@ -63,7 +63,7 @@ def register(app) -> None:
         """Import sampling sites from a CSV file with the header code,name,community_code."""
         from sampling.services.regions import import_sites
         result = _import(file, import_sites)
-        click.echo(f"sites: {result['created']} created, {result['updated']} updated")
+        click.echo(_("Sites: %(created)s created, %(updated)s updated.", **result))
 
     @app.cli.command("create-user")
     @click.argument("username")
@@ -80,7 +80,7 @@ def register(app) -> None:
         from sampling.services.users import create_user
         user = _guarded(lambda: create_user(username, role, password, region_code, site_codes, display_name,
                                             update=update), commit=True)
-        click.echo(f"user {user.username} ({user.role}) saved")
+        click.echo(_("User %(name)s (%(role)s) saved.", name=user.username, role=user.role))
 
     @app.cli.command("deactivate-user")
     @click.argument("username")
@@ -106,9 +106,11 @@ def register(app) -> None:
         username,role,password,region_code,site_codes,display_name (site codes separated by ';')."""
         from sampling.services.users import import_users
         result = _import(file, lambda stream, name: import_users(stream, name, update=update))
-        click.echo(f"users: {result['created']} saved, {len(result['errors'])} rejected")
+        click.echo(_("Users: %(saved)s saved, %(rejected)s rejected.", saved=result["created"],
+                     rejected=len(result["errors"])))
         for error in result["errors"]:
-            click.echo(f"  row {error['row']} ({error['username']}): {error['message']}", err=True)
+            click.echo("  " + _("Row %(row)s (%(name)s): %(message)s", row=error["row"], name=error["username"],
+                                message=error["message"]), err=True)
 
     @app.cli.command("close-round")
     @click.argument("round_id")
@@ -125,7 +127,7 @@ def register(app) -> None:
     def purge_rosters_cmd():
         """Delete rosters (with their rows and collisions) older than ROSTER_RETENTION_DAYS."""
         from sampling.services.rosters import purge_expired_rosters
-        click.echo(f"rosters deleted: {purge_expired_rosters()}")
+        click.echo(_("Rosters deleted: %(n)s", n=purge_expired_rosters()))
 
     @app.cli.command("demo")
     @click.option("--if-empty", is_flag=True, help="Load only into a database with no regions yet.")
@@ -134,15 +136,15 @@ def register(app) -> None:
         one account per role) and print the demo logins. Safe to run again."""
         from sampling.models import Region
         if if_empty and db.session.scalar(select(func.count()).select_from(Region)):
-            click.echo("The database already has data; demo not loaded.")
+            click.echo(_("The database already has data; demo not loaded."))
         else:
             load_demo()
             load_demo_field_work()
-            click.echo("Demo city loaded.")
-        click.echo("Demo logins (user / password):")
+            click.echo(_("Demo city loaded."))
+        click.echo(_("Demo logins (user / password):"))
         for username, role, region, _sites in DEMO_ACCOUNTS:
-            scope = f", region {region}" if region else ""
-            click.echo(f"  {username:<12} / {DEMO_PASSWORD}   ({role}{scope})")
+            scope = _("%(role)s, region %(code)s", role=role, code=region) if region else role
+            click.echo(f"  {username:<12} / {DEMO_PASSWORD}   ({scope})")
 
 
 def load_demo() -> None:
@@ -175,7 +177,7 @@ def load_demo_field_work() -> None:
     people = []
     for i, name in enumerate(DEMO_NAMES):
         body = f"120101{1950 + 3 * i}{1 + i % 12:02d}{1 + i:02d}{100 + i:03d}"
-        person, _ = residents.register({
+        person, _new = residents.register({
             "name": name, "id_type": "resident_id_card", "id_number": body + ric.calc_check_digit(body + "0"),
             "phone": f"1380000{i:04d}", "region_code": "120101001001", "address": f"{1 + i % 3}号楼{1 + i % 2}单元"})
         people.append(person)
@@ -200,4 +202,5 @@ def register_stats(app) -> None:
         bypassed the triggers, or to check them). Scans wait while it runs on PostgreSQL."""
         from sampling.services.stats_rebuild import rebuild_stats
         rebuild_stats(round_id)
-        click.echo(f"statistics rebuilt for {'round ' + str(round_id) if round_id else 'every round'}")
+        click.echo(_("Statistics rebuilt for round %(id)s.", id=round_id) if round_id else
+                   _("Statistics rebuilt for every round."))

@@ -30,12 +30,12 @@ def test_import_regions_in_gb18030_and_reimport_renames(app, tmp_path):
     path = write(tmp_path, "regions.csv", REGIONS, "gb18030")
     result = run(app, "import-regions", path)
     assert result.exit_code == 0, result.output
-    assert "3 created" in result.output
+    assert "区域：新建 3 个，更新 0 个。" in result.output
     community = db.session.scalar(select(Region).where(Region.code == "120104001001"))
     assert community.name == "长虹社区" and community.path == "/120104/120104001/120104001001/"
     renamed = write(tmp_path, "renamed.csv", REGIONS.replace("长虹社区", "长虹里社区"))
     result = run(app, "import-regions", renamed)
-    assert "0 created, 3 updated" in result.output
+    assert "区域：新建 0 个，更新 3 个。" in result.output
     db.session.expire_all()
     assert db.session.scalar(select(Region.name).where(Region.code == "120104001001")) == "长虹里社区"
 
@@ -62,7 +62,7 @@ def test_import_sites(app, tmp_path):
     run(app, "import-regions", write(tmp_path, "r.csv", REGIONS))
     path = write(tmp_path, "s.csv", "code,name,community_code\nS1,长虹采样点,120104001001\n")
     result = run(app, "import-sites", path)
-    assert result.exit_code == 0 and "1 created" in result.output
+    assert result.exit_code == 0 and "采样点：新建 1 个，更新 0 个。" in result.output
     bad = write(tmp_path, "b.csv", "code,name,community_code\nS2,x,120104001\n")
     result = run(app, "import-sites", bad)
     assert result.exit_code != 0 and "120104001" in result.output
@@ -73,6 +73,7 @@ def test_create_user_with_prompted_password(demo_city):
     result = run(demo_city, "create-user", "zhang", "--role", "sampler", "--site", "S-HP-001",
                  input="secret-pass\nsecret-pass\n")
     assert result.exit_code == 0, result.output
+    assert "用户 zhang（sampler）已保存。" in result.output
     user = authenticate("zhang", "secret-pass")
     assert user is not None and [s.code for s in user.sites] == ["S-HP-001"]
 
@@ -95,7 +96,8 @@ def test_import_users_keeps_good_rows_and_reports_bad(demo_city, tmp_path):
             "bad2,sampler,short,,S-HP-001,\n")
     result = run(demo_city, "import-users", write(tmp_path, "u.csv", text, "gb18030"))
     assert result.exit_code == 0, result.output
-    assert "2 saved, 2 rejected" in result.output
+    assert "账号：保存 2 个，拒绝 2 个。" in result.output
+    assert "第 4 行（bad1）：协调员必须指定所属区域。" in result.output
     s1 = db.session.scalar(select(User).where(User.username == "s1"))
     assert s1.display_name == "王采样" and [s.code for s in s1.sites] == ["S-HP-001", "S-HP-002"]
     assert db.session.scalar(select(User).where(User.username == "bad1")) is None
@@ -106,7 +108,7 @@ def test_demo_loads_once_and_prints_logins(app):
     assert result.exit_code == 0 and "admin" in result.output and "demo12345" in result.output
     assert db.session.scalar(select(func.count()).select_from(Round)) == 1
     again = run(app, "demo", "--if-empty")
-    assert "not loaded" in again.output and "sampler" in again.output
+    assert "未加载演示数据" in again.output and "sampler" in again.output
     assert db.session.scalar(select(func.count()).select_from(Round)) == 1
     assert {u.role for u in db.session.scalars(select(User))} == {"admin", "coordinator", "sampler", "lab"}
     # a morning of field work: 18 residents of 新华里, a full (auto-sealed) tube and an open one
@@ -185,7 +187,28 @@ def test_import_users_keeps_good_rows_when_one_is_too_long(demo_city, tmp_path):
             "u6,sampler,password6,,S-HP-001,采样员\n")
     result = run(demo_city, "import-users", write(tmp_path, "u.csv", text))
     assert result.exit_code == 0, result.output
-    assert "2 saved, 4 rejected" in result.output
-    for line in ("row 2 (u1)", "row 4 (u\\x003)", "row 5 (u4)", "row 6 (u5)"):
+    assert "账号：保存 2 个，拒绝 4 个。" in result.output
+    for line in ("第 2 行（u1）", "第 4 行（u\\x003）", "第 5 行（u4）", "第 6 行（u5）"):
         assert line in result.output, result.output
     assert set(db.session.scalars(select(User.username).where(User.username.like("u%")))) == {"u2", "u6"}
+
+
+@pytest.mark.parametrize("role, option, expected", [
+    ("lab", ("--region", "120101"), "region"), ("admin", ("--region", "120101"), "region"),
+    ("sampler", ("--region", "120101", "--site", "S-HP-001"), "region"),
+    ("lab", ("--site", "S-HP-001"), "sites"), ("admin", ("--site", "S-HP-001"), "sites"),
+    ("coordinator", ("--region", "120101", "--site", "S-HP-001"), "sites")])
+def test_scope_options_that_do_not_fit_the_role_are_refused(demo_city, role, option, expected):
+    result = run(demo_city, "create-user", "x1", "--role", role, *option, "--password", "longenough")
+    _refused(result, f"{expected}: ", role)
+    assert db.session.scalar(select(User).where(User.username == "x1")) is None
+
+
+def test_success_messages_follow_the_default_language(make_app, demo_city):
+    english = make_app(BABEL_DEFAULT_LOCALE="en")
+    with english.app_context():  # the command runs in the app context it finds
+        result = run(english, "demo", "--if-empty")
+    assert "The database already has data; demo not loaded." in result.output
+    assert "coordinator, region 120101" in result.output
+    assert "协调员" not in run(demo_city, "demo", "--if-empty").output  # the roles are the --role words
+    assert "coordinator，区域 120101" in run(demo_city, "demo", "--if-empty").output

@@ -48,6 +48,10 @@ def create_user(username: str, role: str, password: str, region_code: str | None
         fields["region"] = _l("A coordinator needs a region.")
     if role == Role.SAMPLER.value and not site_codes:
         fields["sites"] = _l("A sampler needs at least one site.")
+    if region_code and role in _ROLES - {Role.COORDINATOR.value}:
+        fields["region"] = _l("Only a coordinator has a region; a %(role)s account has none.", role=role)
+    if site_codes and role in _ROLES - {Role.SAMPLER.value}:
+        fields["sites"] = _l("Only samplers are assigned to sites; a %(role)s account has none.", role=role)
     if fields:
         raise ValidationFailed(fields=fields)
     region = get_region(region_code) if region_code else None
