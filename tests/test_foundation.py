@@ -134,3 +134,45 @@ def test_gunicorn_access_log_lines_start_with_a_timestamp():
     line = settings["access_log_format"] % logger.atoms_wrapper_class(atoms)
     assert re.fullmatch(r'\[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] 10\.0\.0\.7 "GET /healthz HTTP/1\.1" '
                         r'200 15 12ms', line), line
+
+
+@pytest.fixture
+def fresh_instance(monkeypatch, tmp_path):
+    """Settings read from a bare environment, with instance/ in a temporary folder."""
+    from sampling import config
+    for name in ("SECRET_KEY", "APP_ENV", "DATABASE_URL", "SESSION_COOKIE_SECURE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(config, "INSTANCE_DIR", tmp_path / "instance")
+    return tmp_path / "instance"
+
+
+def test_development_secret_is_generated_under_instance_and_kept_across_restarts(fresh_instance):
+    import stat
+    first = Config()
+    first.finalize()
+    stored = fresh_instance / "secret_key"
+    assert len(first.SECRET_KEY) == 64 and stored.read_text().strip() == first.SECRET_KEY
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600  # readable by the app's user only
+    restarted = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert restarted.config["SECRET_KEY"] == first.SECRET_KEY  # sessions and codes survive a restart
+
+
+def test_a_secret_from_the_environment_is_used_and_nothing_written(fresh_instance, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    settings = Config()
+    settings.finalize()
+    assert settings.SECRET_KEY == "from-the-environment" and not (fresh_instance / "secret_key").exists()
+
+
+def test_default_database_is_an_sqlite_file_under_instance(fresh_instance):
+    settings = Config()
+    settings.finalize()
+    assert settings.SQLALCHEMY_DATABASE_URI == f"sqlite:///{fresh_instance / 'sampling.db'}"
+    assert fresh_instance.is_dir() and settings.SQLALCHEMY_ENGINE_OPTIONS == {"connect_args": {"timeout": 30}}
+
+
+def test_production_with_a_secret_starts_with_secure_cookies(fresh_instance, monkeypatch):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "production-secret")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True and not (fresh_instance / "secret_key").exists()
