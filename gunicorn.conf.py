@@ -15,6 +15,6 @@ max_requests_jitter = 1000
 accesslog = os.environ.get("ACCESS_LOG", "-")
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+access_log_format = '%(t)s %(h)s "%(r)s" %(s)s %(b)s %(M)sms'
 # Create the app in each worker (not the master) so no database connection crosses a fork.
 preload_app = False

@@ -33,6 +33,9 @@ def create_app(config: Mapping | None = None) -> Flask:
         setattr(settings, key, value)
     settings.finalize()
     app.config.from_object(settings)
+    if settings.PROXY_FIX_X_FOR or settings.PROXY_FIX_X_PROTO:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.PROXY_FIX_X_FOR, x_proto=settings.PROXY_FIX_X_PROTO)
 
     from sampling import i18n
     db.init_app(app)
@@ -68,5 +71,5 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     from sampling.web import menus
     menus.register(app)
-    app.jinja_env.globals["get_locale"] = lambda: str(get_locale())
+    app.jinja_env.globals.update(get_locale=lambda: str(get_locale()), lang_url=i18n.switch_url)
     return app

@@ -2,9 +2,10 @@
 from pathlib import Path
 
 import click
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from sampling.errors import DomainError
+from sampling.errors import DomainError, from_database_error
 from sampling.extensions import db
 
 DEMO_DIR = Path(__file__).with_name("demo")
@@ -22,12 +23,25 @@ def _fail(exc: DomainError):
     raise click.ClickException(f"{exc.message}{' ' + detail if detail else ''}")
 
 
-def _import(path: str, importer) -> dict:
+def _guarded(work, *args, commit: bool = False):
+    """``work(*args)`` (then commit, if asked); a refusal, or a value the database cannot hold, is a
+    clear error (nothing written) instead of a traceback."""
     try:
-        with open(path, "rb") as stream:
-            return importer(stream, path)
-    except DomainError as exc:
-        _fail(exc)
+        result = work(*args)
+        if commit:
+            db.session.commit()
+        return result
+    except Exception as exc:
+        db.session.rollback()
+        refusal = exc if isinstance(exc, DomainError) else from_database_error(exc)
+        if refusal is None:
+            raise
+        _fail(refusal)
+
+
+def _import(path: str, importer) -> dict:
+    with open(path, "rb") as stream:
+        return _guarded(importer, stream, path)
 
 
 def register(app) -> None:
@@ -41,7 +55,7 @@ def register(app) -> None:
         (level: district, street or community; UTF-8 or GB18030). Re-importing updates names."""
         from sampling.services.regions import import_regions
         result = _import(file, import_regions)
-        click.echo(f"regions: {result['created']} created, {result['updated']} updated")
+        click.echo(_("Regions: %(created)s created, %(updated)s updated.", **result))
 
     @app.cli.command("import-sites")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
@@ -49,7 +63,7 @@ def register(app) -> None:
         """Import sampling sites from a CSV file with the header code,name,community_code."""
         from sampling.services.regions import import_sites
         result = _import(file, import_sites)
-        click.echo(f"sites: {result['created']} created, {result['updated']} updated")
+        click.echo(_("Sites: %(created)s created, %(updated)s updated.", **result))
 
     @app.cli.command("create-user")
     @click.argument("username")
@@ -59,35 +73,61 @@ def register(app) -> None:
     @click.option("--name", "display_name", help="Display name.")
     @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
                   help="Password (prompted for when not given).")
-    @click.option("--update", is_flag=True, help="Reset an existing account instead of refusing.")
+    @click.option("--update", is_flag=True, help="Reset an existing account (its API tokens are revoked) instead "
+                  "of refusing.")
     def create_user_cmd(username, role, region_code, site_codes, display_name, password, update):
         """Create a staff account."""
         from sampling.services.users import create_user
-        try:
-            user = create_user(username, role, password, region_code, site_codes, display_name, update=update)
-            db.session.commit()
-        except DomainError as exc:
-            db.session.rollback()
-            _fail(exc)
-        click.echo(f"user {user.username} ({user.role}) saved")
+        user = _guarded(lambda: create_user(username, role, password, region_code, site_codes, display_name,
+                                            update=update), commit=True)
+        click.echo(_("User %(name)s (%(role)s) saved.", name=user.username, role=user.role))
+
+    @app.cli.command("deactivate-user")
+    @click.argument("username")
+    def deactivate_user_cmd(username):
+        """Deactivate a staff account and revoke its API tokens (create-user --update activates it
+        again, with a new password)."""
+        from sampling.services.users import deactivate_user
+        revoked = _guarded(deactivate_user, username, commit=True)
+        click.echo(_("User %(name)s deactivated; %(n)s tokens revoked.", name=username, n=revoked))
+
+    @app.cli.command("purge-tokens")
+    def purge_tokens_cmd():
+        """Delete expired and revoked API tokens (each login also deletes its user's)."""
+        from sampling.services.tokens import purge_tokens
+        deleted = _guarded(purge_tokens, commit=True)
+        click.echo(_("Tokens deleted: %(n)s", n=deleted))
 
     @app.cli.command("import-users")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-    @click.option("--update", is_flag=True, help="Reset accounts that already exist.")
+    @click.option("--update", is_flag=True, help="Reset accounts that already exist (their API tokens are revoked).")
     def import_users_cmd(file, update):
         """Create many staff accounts from a CSV or XLSX file with the header
         username,role,password,region_code,site_codes,display_name (site codes separated by ';')."""
         from sampling.services.users import import_users
         result = _import(file, lambda stream, name: import_users(stream, name, update=update))
-        click.echo(f"users: {result['created']} saved, {len(result['errors'])} rejected")
+        click.echo(_("Users: %(saved)s saved, %(rejected)s rejected.", saved=result["created"],
+                     rejected=len(result["errors"])))
         for error in result["errors"]:
-            click.echo(f"  row {error['row']} ({error['username']}): {error['message']}", err=True)
+            click.echo("  " + _("Row %(row)s (%(name)s): %(message)s", row=error["row"], name=error["username"],
+                                message=error["message"]), err=True)
+
+    @app.cli.command("close-round")
+    @click.argument("round_id")
+    def close_round_cmd(round_id):
+        """Close a round: no tube can be opened in it and its open tubes are sealed. Reopening is
+        for admins, through PATCH /api/v1/rounds/<id>."""
+        from sampling.services.rounds import close_round, get_round
+        rnd = _guarded(get_round, round_id)
+        sealed = _guarded(close_round, rnd)
+        click.echo(_("Round %(id)s (%(name)s) is closed; %(n)s open tubes were sealed.", id=rnd.id,
+                     name=rnd.name, n=sealed))
 
     @app.cli.command("purge-rosters")
     def purge_rosters_cmd():
         """Delete rosters (with their rows and collisions) older than ROSTER_RETENTION_DAYS."""
         from sampling.services.rosters import purge_expired_rosters
-        click.echo(f"rosters deleted: {purge_expired_rosters()}")
+        click.echo(_("Rosters deleted: %(n)s", n=purge_expired_rosters()))
 
     @app.cli.command("demo")
     @click.option("--if-empty", is_flag=True, help="Load only into a database with no regions yet.")
@@ -96,15 +136,15 @@ def register(app) -> None:
         one account per role) and print the demo logins. Safe to run again."""
         from sampling.models import Region
         if if_empty and db.session.scalar(select(func.count()).select_from(Region)):
-            click.echo("The database already has data; demo not loaded.")
+            click.echo(_("The database already has data; demo not loaded."))
         else:
             load_demo()
             load_demo_field_work()
-            click.echo("Demo city loaded.")
-        click.echo("Demo logins (user / password):")
+            click.echo(_("Demo city loaded."))
+        click.echo(_("Demo logins (user / password):"))
         for username, role, region, _sites in DEMO_ACCOUNTS:
-            scope = f", region {region}" if region else ""
-            click.echo(f"  {username:<12} / {DEMO_PASSWORD}   ({role}{scope})")
+            scope = _("%(role)s, region %(code)s", role=role, code=region) if region else role
+            click.echo(f"  {username:<12} / {DEMO_PASSWORD}   ({scope})")
 
 
 def load_demo() -> None:
@@ -137,7 +177,7 @@ def load_demo_field_work() -> None:
     people = []
     for i, name in enumerate(DEMO_NAMES):
         body = f"120101{1950 + 3 * i}{1 + i % 12:02d}{1 + i:02d}{100 + i:03d}"
-        person, _ = residents.register({
+        person, _new = residents.register({
             "name": name, "id_type": "resident_id_card", "id_number": body + ric.calc_check_digit(body + "0"),
             "phone": f"1380000{i:04d}", "region_code": "120101001001", "address": f"{1 + i % 3}号楼{1 + i % 2}单元"})
         people.append(person)
@@ -162,4 +202,5 @@ def register_stats(app) -> None:
         bypassed the triggers, or to check them). Scans wait while it runs on PostgreSQL."""
         from sampling.services.stats_rebuild import rebuild_stats
         rebuild_stats(round_id)
-        click.echo(f"statistics rebuilt for {'round ' + str(round_id) if round_id else 'every round'}")
+        click.echo(_("Statistics rebuilt for round %(id)s.", id=round_id) if round_id else
+                   _("Statistics rebuilt for every round."))

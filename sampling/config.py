@@ -56,6 +56,11 @@ class Config:
         self.RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "30 per minute;300 per hour")
         self.RATELIMIT_PUBLIC_READ = os.environ.get("RATELIMIT_PUBLIC_READ", "600 per minute")
         self.RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "20 per minute")
+        self.RATELIMIT_LOGIN_ADDRESS = os.environ.get("RATELIMIT_LOGIN_ADDRESS", "300 per minute")
+        # How many proxies (load balancer, nginx) stand in front of the app and set
+        # X-Forwarded-For / X-Forwarded-Proto; 0 trusts none (the app faces clients directly).
+        self.PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
+        self.PROXY_FIX_X_PROTO = int(os.environ.get("PROXY_FIX_X_PROTO", "0"))
         self.PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,4 +1,5 @@
 """Flask extensions, created once and attached to the app in create_app()."""
+from flask import current_app, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -28,3 +29,21 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def _login_key() -> str:
+    """Login attempts count per client address *and* user name, so that one site's staff behind
+    one NAT address at shift start do not share a single budget."""
+    data = request.get_json(silent=True) if request.is_json else request.form
+    username = data.get("username") if isinstance(data, dict) else None  # a MultiDict is a dict
+    username = username.strip()[:64] if isinstance(username, str) else ""
+    return f"{get_remote_address()}|{username}"
+
+
+def login_limits(view):
+    """The login limits on a view's POSTs: RATELIMIT_LOGIN per address and user name, and the
+    looser RATELIMIT_LOGIN_ADDRESS per address (against guessing many user names)."""
+    view = limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], key_func=_login_key,
+                         methods=["POST"], scope="login")(view)
+    return limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ADDRESS"], methods=["POST"],
+                         scope="login-address")(view)

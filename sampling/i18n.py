@@ -1,5 +1,7 @@
 """Language choice: ?lang= (remembered in a cookie), else the browser's Accept-Language,
 else Simplified Chinese."""
+from urllib.parse import quote, urlencode
+
 from flask import current_app, g, has_request_context, request
 
 LANG_COOKIE = "lang"
@@ -16,7 +18,24 @@ def select_locale() -> str:
     remembered = request.cookies.get(LANG_COOKIE)
     if remembered in languages:
         return remembered
-    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return from_accept_language(request.accept_languages, languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def from_accept_language(accepted, languages) -> str | None:
+    """The first supported language in the header's quality order, by primary subtag: zh-CN, zh-HK
+    and zh-TW are all ``zh``, en-US is ``en`` (werkzeug's best_match would prefer a later exact
+    ``en`` over ``zh-CN``). Languages with q=0 are refused; ``*`` leaves the choice to the default."""
+    for tag, quality in accepted:  # LanguageAccept iterates best quality first
+        primary = tag.replace("_", "-").split("-", 1)[0].strip().lower()
+        if quality > 0 and primary in languages:
+            return primary
+    return None
+
+
+def switch_url(lang: str) -> str:
+    """This page in another language: the same path and query (``next`` and filters kept), with ``lang``."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"] + [("lang", lang)]
+    return quote(request.path) + "?" + urlencode(args)
 
 
 def remember_choice(response):

@@ -133,11 +133,28 @@ def test_web_login_wrong_password_is_refused(client, make_user):
     assert "用户名或密码错误" in page.get_data(as_text=True)
 
 
-def test_login_form_without_csrf_is_refused(client, make_user):
+def test_login_form_without_csrf_is_refused_and_sent_back_with_a_note(client, make_user):
     user = make_user("admin")
-    response = client.post("/login", data={"username": user.username, "password": PASSWORD})
-    assert response.status_code in (200, 400)
-    assert "退出登录" not in response.get_data(as_text=True)
+    for token in (None, "stale-token"):
+        data = {"username": user.username, "password": PASSWORD, **({"csrf_token": token} if token else {})}
+        response = client.post("/login?next=/scan/", data=data)
+        assert response.status_code == 303 and response.headers["Location"] == "/login?next=/scan/"
+        page = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert "页面已过期，请重试。" in page and "退出登录" not in page
+    english = client.post("/login?lang=en", data={"username": user.username, "password": PASSWORD},
+                          follow_redirects=True)
+    assert "The page had expired; please try again." in english.get_data(as_text=True)
+
+
+def test_stale_form_on_a_post_only_action_goes_back_to_the_page_it_was_on(client, make_user):
+    user = make_user("admin")
+    login(client, user.username)
+    for referrer, back in (("http://localhost/scan/?x=1", "/scan/?x=1"), ("http://elsewhere.example/", "/"),
+                           ("http://localhost//elsewhere.example/", "/"), (None, "/")):
+        headers = {"Referer": referrer} if referrer else {}
+        response = client.post("/logout", data={"csrf_token": "stale"}, headers=headers)
+        assert response.status_code == 303 and response.headers["Location"] == back, referrer
+    assert "退出登录" in client.get("/").get_data(as_text=True)  # still logged in: nothing was done
 
 
 def test_session_caller_needs_csrf_header_for_api_writes(client, demo_city, make_user):
@@ -159,3 +176,42 @@ def test_login_is_rate_limited(make_app, make_user):
     response = client.post("/api/v1/auth/token", json={"username": "x", "password": "y"})
     assert response.status_code == 429
     assert response.get_json()["error"]["code"] == "rate_limited"
+
+
+def _token_attempt(client, username: str, address: str):
+    return client.post("/api/v1/auth/token", json={"username": username, "password": "wrong-password"},
+                       headers={"X-Forwarded-For": address}).status_code
+
+
+def test_behind_a_proxy_each_client_address_has_its_own_login_limit(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute", PROXY_FIX_X_FOR=1)
+    client = app.test_client()
+    assert [_token_attempt(client, "zhang", "10.1.1.1") for _ in range(3)] == [401, 401, 429]
+    assert _token_attempt(client, "zhang", "10.2.2.2") == 401  # another client behind the balancer
+    assert _token_attempt(client, "zhang", "10.1.1.1") == 429
+
+
+def test_without_proxy_fix_forwarded_for_is_not_trusted(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute")
+    client = app.test_client()
+    assert [_token_attempt(client, "zhang", "10.1.1.1") for _ in range(2)] == [401, 401]
+    assert _token_attempt(client, "zhang", "10.2.2.2") == 429  # a forged header buys nothing
+
+
+def test_login_limit_counts_per_user_name_with_a_looser_limit_per_address(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute", RATELIMIT_LOGIN_ADDRESS="4 per minute")
+    client = app.test_client()
+    # staff of one site behind one NAT address each have their own budget...
+    assert [_token_attempt(client, name, "ignored") for name in ("li", "li", "wang", "wang")] == [401] * 4
+    # ...and guessing many user names from one address runs into the address limit
+    assert _token_attempt(client, "guess", "ignored") == 429
+
+
+def test_web_login_form_limit_is_per_user_name(make_app, make_user):
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="2 per minute")
+    client = app.test_client()
+    user = make_user("admin")
+    for _ in range(2):
+        assert "用户名或密码错误" in login(client, "someone-else", "wrong-password").get_data(as_text=True)
+    assert login(client, "someone-else", "wrong-password").status_code == 429
+    assert "退出登录" in login(client, user.username).get_data(as_text=True)

@@ -46,6 +46,14 @@ def test_accept_language_english_is_honoured(client):
     assert "Staff login" in page and "工作人员登录" not in page
 
 
+@pytest.mark.parametrize("header, english", [
+    ("zh-CN,en;q=0.5", False), ("zh-HK,zh-TW;q=0.9,en;q=0.8", False), ("en-US,en;q=0.9", True),
+    ("fr-FR,en;q=0.7,zh;q=0.3", True), ("en;q=0,zh-CN;q=0.8", False), ("fr", False)])
+def test_accept_language_takes_the_first_supported_primary_language(client, header, english):
+    page = client.get("/login", headers={"Accept-Language": header}).get_data(as_text=True)
+    assert ("Staff login" in page) is english and ("工作人员登录" in page) is not english
+
+
 def test_lang_switch_is_remembered(client):
     first = client.get("/login?lang=en")
     assert "Staff login" in first.get_data(as_text=True)
@@ -54,6 +62,14 @@ def test_lang_switch_is_remembered(client):
     assert "Staff login" in again.get_data(as_text=True)
     back = client.get("/login?lang=zh")
     assert "工作人员登录" in back.get_data(as_text=True)
+
+
+def test_language_switch_keeps_the_other_query_parameters(client):
+    page = client.get("/login?next=/scan/&lang=zh").get_data(as_text=True)
+    assert 'href="/login?next=%2Fscan%2F&amp;lang=en"' in page
+    english = client.get("/login?next=/scan/&lang=en")
+    assert 'href="/login?next=%2Fscan%2F&amp;lang=zh"' in english.get_data(as_text=True)
+    assert client.get("/login?lang=en").get_data(as_text=True).count('href="/login?lang=zh"') == 1
 
 
 def test_unknown_page_is_a_friendly_localized_404(client):
@@ -97,3 +113,66 @@ def test_unexpected_error_is_json_500_without_trace(app):
     assert response.status_code == 500
     body = response.get_json()
     assert body["error"]["code"] == "internal" and "secret" not in response.get_data(as_text=True)
+
+
+def test_gunicorn_access_log_lines_start_with_a_timestamp():
+    import re
+    import runpy
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config as GunicornConfig
+    from gunicorn.glogging import Logger
+
+    from tests.conftest import ROOT
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    logger = Logger(GunicornConfig())
+    environ = {"REMOTE_ADDR": "10.0.0.7", "REQUEST_METHOD": "GET", "RAW_URI": "/healthz",
+               "SERVER_PROTOCOL": "HTTP/1.1"}
+    atoms = logger.atoms(SimpleNamespace(status="200 OK", sent=15, headers=[]), SimpleNamespace(headers=[]),
+                         environ, timedelta(milliseconds=12))
+    line = settings["access_log_format"] % logger.atoms_wrapper_class(atoms)
+    assert re.fullmatch(r'\[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] 10\.0\.0\.7 "GET /healthz HTTP/1\.1" '
+                        r'200 15 12ms', line), line
+
+
+@pytest.fixture
+def fresh_instance(monkeypatch, tmp_path):
+    """Settings read from a bare environment, with instance/ in a temporary folder."""
+    from sampling import config
+    for name in ("SECRET_KEY", "APP_ENV", "DATABASE_URL", "SESSION_COOKIE_SECURE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(config, "INSTANCE_DIR", tmp_path / "instance")
+    return tmp_path / "instance"
+
+
+def test_development_secret_is_generated_under_instance_and_kept_across_restarts(fresh_instance):
+    import stat
+    first = Config()
+    first.finalize()
+    stored = fresh_instance / "secret_key"
+    assert len(first.SECRET_KEY) == 64 and stored.read_text().strip() == first.SECRET_KEY
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o600  # readable by the app's user only
+    restarted = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert restarted.config["SECRET_KEY"] == first.SECRET_KEY  # sessions and codes survive a restart
+
+
+def test_a_secret_from_the_environment_is_used_and_nothing_written(fresh_instance, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    settings = Config()
+    settings.finalize()
+    assert settings.SECRET_KEY == "from-the-environment" and not (fresh_instance / "secret_key").exists()
+
+
+def test_default_database_is_an_sqlite_file_under_instance(fresh_instance):
+    settings = Config()
+    settings.finalize()
+    assert settings.SQLALCHEMY_DATABASE_URI == f"sqlite:///{fresh_instance / 'sampling.db'}"
+    assert fresh_instance.is_dir() and settings.SQLALCHEMY_ENGINE_OPTIONS == {"connect_args": {"timeout": 30}}
+
+
+def test_production_with_a_secret_starts_with_secure_cookies(fresh_instance, monkeypatch):
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "production-secret")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["SESSION_COOKIE_SECURE"] is True and not (fresh_instance / "secret_key").exists()

@@ -110,7 +110,7 @@ def test_expired_rosters_are_purged_with_their_collisions(demo_city, make_user, 
     with pytest.raises(NotFound):  # expired: gone for users even before the purge runs
         rosters.get_roster(user, new.id)
     result = app.test_cli_runner().invoke(args=["purge-rosters"])
-    assert result.exit_code == 0 and "rosters deleted: 1" in result.output
+    assert result.exit_code == 0 and "已删除名单：1 份" in result.output
 
 
 def test_api_end_to_end(demo_city, make_user, client, token_for):

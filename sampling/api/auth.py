@@ -9,7 +9,7 @@ from wtforms import ValidationError
 
 from sampling.api import bp
 from sampling.errors import BadRequest, Forbidden, Unauthorized
-from sampling.extensions import limiter
+from sampling.extensions import login_limits
 from sampling.services import tokens, users
 from sampling.services.access import require_role
 
@@ -60,7 +60,7 @@ def json_body() -> dict:
 
 
 @bp.post("/auth/token")
-@limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"])
+@login_limits
 def create_token():
     data = json_body()
     username, password = data.get("username"), data.get("password")

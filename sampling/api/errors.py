@@ -1,6 +1,7 @@
 """Every API error is JSON: {"error": {"code", "message"}}, never an HTML page."""
 from flask import current_app, jsonify, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from sampling.errors import DomainError, from_database_error
@@ -50,6 +51,13 @@ def register(app) -> None:
             return domain_error(exc)
         from sampling.web.errors import render_domain_error
         return render_domain_error(exc)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc):
+        if wants_api_error():  # the API checks its session callers' CSRF itself; this is a safety net
+            return error_response(400, "csrf", _("The page is out of date; reload it and try again."))
+        from sampling.web.errors import csrf_expired
+        return csrf_expired()
 
     @app.errorhandler(HTTPException)
     def _http(exc):

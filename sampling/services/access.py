@@ -1,7 +1,7 @@
 """Who may do what: roles and region scope, decided here and nowhere else."""
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, literal, select, true
+from sqlalchemy import ColumnElement, literal, or_, select, true
 
 from sampling.errors import Forbidden
 from sampling.models import Region, Role, Site, User, user_sites
@@ -56,3 +56,26 @@ def site_scope(user: User, site_id_column) -> ColumnElement[bool]:
         return true()
     return site_id_column.in_(select(Site.id).join(Region, Site.community_id == Region.id)
                               .where(region_scope(user, Region.path)))
+
+
+def _paths_up(path: str) -> list[str]:
+    """The path of a region and of every region above it: "/1/2/" -> ["/1/", "/1/2/"]."""
+    codes = path.strip("/").split("/")
+    return ["/" + "/".join(codes[:i]) + "/" for i in range(1, len(codes) + 1)]
+
+
+def round_scope(user: User, round_region_id, region_path) -> ColumnElement[bool]:
+    """A SQL condition on rounds (outer-joined to their region) limiting them to those that concern
+    the user. Citywide rounds concern everyone; admins and labs (who test tubes from every district)
+    see every round; a coordinator the rounds whose region holds theirs or lies inside it; a sampler
+    the rounds whose region holds one of their sites."""
+    if user.role in (Role.ADMIN.value, Role.LAB.value):
+        return true()
+    citywide = round_region_id.is_(None)
+    if user.role == Role.COORDINATOR.value and user.region is not None:
+        return or_(citywide, region_path.in_(_paths_up(user.region.path)),
+                   region_path.startswith(user.region.path, autoescape=True))
+    if user.role == Role.SAMPLER.value:
+        paths = sorted({p for site in user.sites for p in _paths_up(site.community.path)})
+        return or_(citywide, region_path.in_(paths)) if paths else citywide
+    return citywide

@@ -7,40 +7,45 @@ from sqlalchemy import select
 from sampling.errors import BadRequest, NotFound
 from sampling.extensions import db
 from sampling.models import Region, RegionLevel, Site
+from sampling.services.text import clean, fits, shown
 from sampling.tabular import read_records
 
-_LEVELS = {level.value for level in RegionLevel}
+# administrative division codes: 6 digits a district, 9 a street or town, 12 a community or village
+CODE_DIGITS = {RegionLevel.DISTRICT.value: 6, RegionLevel.STREET.value: 9, RegionLevel.COMMUNITY.value: 12}
 
 
 def get_region(code: str) -> Region:
     """The region with this administrative code, or NotFound."""
     region = None
-    if isinstance(code, str):
+    if isinstance(code, str) and clean(code):
         region = db.session.scalar(select(Region).where(Region.code == code.strip()))
     if region is None:
-        raise NotFound(_l("Unknown region %(code)s.", code=code), code="unknown_region")
+        raise NotFound(_l("Unknown region %(code)s.", code=shown(str(code))), code="unknown_region")
     return region
 
 
 def get_site(code: str) -> Site:
     """The site with this code, or NotFound."""
     site = None
-    if isinstance(code, str):
+    if isinstance(code, str) and clean(code):
         site = db.session.scalar(select(Site).where(Site.code == code.strip()))
     if site is None:
-        raise NotFound(_l("Unknown site %(code)s.", code=code), code="unknown_site")
+        raise NotFound(_l("Unknown site %(code)s.", code=shown(str(code))), code="unknown_site")
     return site
 
 
 def upsert_region(code: str, name: str, level: str, parent_code: str | None) -> Region:
     """Create a region or rename an existing one; the level and parent must agree."""
     code, name, level = code.strip(), name.strip(), level.strip().lower()
-    if not code or not code.isdigit() or len(code) > 12:
-        raise BadRequest(_l("Region code %(code)s is not a division code.", code=code), code="bad_region")
-    if not name:
-        raise BadRequest(_l("Region %(code)s has no name.", code=code), code="bad_region")
-    if level not in _LEVELS:
-        raise BadRequest(_l("Unknown level %(level)s.", level=level), code="bad_region")
+    if level not in CODE_DIGITS:
+        raise BadRequest(_l("Unknown level %(level)s.", level=shown(level)), code="bad_region")
+    digits = CODE_DIGITS[level]
+    if not (code.isascii() and code.isdigit() and len(code) == digits):
+        raise BadRequest(_l("Region code %(code)s is not a division code: a %(level)s has %(n)s digits.",
+                            code=shown(code), level=level, n=digits), code="bad_region")
+    if not fits(name, Region.name):
+        raise BadRequest(_l("Region %(code)s needs a name of 1 to %(n)s characters without control characters.",
+                            code=code, n=Region.name.type.length), code="bad_region")
     expected_parent = RegionLevel(level).parent_level
     parent = None
     if expected_parent is not None:
@@ -50,6 +55,9 @@ def upsert_region(code: str, name: str, level: str, parent_code: str | None) -> 
         if parent.level != expected_parent.value:
             raise BadRequest(_l("The parent of %(code)s must be a %(level)s.", code=code,
                                 level=expected_parent.value), code="bad_region")
+        if not code.startswith(parent.code):
+            raise BadRequest(_l("Region code %(code)s does not start with its parent's code %(parent)s.",
+                                code=code, parent=parent.code), code="bad_region")
     region = db.session.scalar(select(Region).where(Region.code == code))
     if region is None:
         region = Region(code=code, name=name, level=level, parent=parent,
@@ -96,12 +104,16 @@ def import_sites(stream: BinaryIO, filename: str = "sites.csv") -> dict:
         for number, row in read_records(stream, filename, {"code": ("编码",), "name": ("名称",),
                                                             "community_code": ("社区编码",)},
                                         required=("code", "name", "community_code")):
-            if not row["code"] or not row["name"]:
-                raise BadRequest(_l("Row %(row)s: code and name are required.", row=number), code="bad_site")
-            community = db.session.scalar(select(Region).where(Region.code == row["community_code"]))
+            if not fits(row["code"], Site.code) or " " in row["code"] or not fits(row["name"], Site.name):
+                raise BadRequest(_l("Row %(row)s: a site needs a code of 1 to %(code)s characters without spaces "
+                                    "and a name of 1 to %(name)s characters, without control characters.",
+                                    row=number, code=Site.code.type.length, name=Site.name.type.length),
+                                 code="bad_site")
+            community = db.session.scalar(select(Region).where(Region.code == row["community_code"])) \
+                if fits(row["community_code"], Region.code) else None
             if community is None or community.level != RegionLevel.COMMUNITY.value:
                 raise BadRequest(_l("Row %(row)s: %(code)s is not a known community.", row=number,
-                                    code=row["community_code"]), code="unknown_region")
+                                    code=shown(row["community_code"])), code="unknown_region")
             site = db.session.scalar(select(Site).where(Site.code == row["code"]))
             if site is None:
                 db.session.add(Site(code=row["code"], name=row["name"], community=community))

@@ -3,7 +3,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from sampling.extensions import db
@@ -16,7 +16,8 @@ def _digest(token: str) -> str:
 
 
 def issue_token(user: User, ttl_hours: int) -> tuple[str, datetime]:
-    """A new random token for ``user`` and its expiry; commits."""
+    """A new random token for ``user`` and its expiry; the user's dead tokens are deleted. Commits."""
+    purge_tokens(user.id)
     token = secrets.token_urlsafe(32)
     expires_at = utcnow() + timedelta(hours=ttl_hours)
     db.session.add(ApiToken(token_hash=_digest(token), user=user, expires_at=expires_at))
@@ -42,3 +43,22 @@ def revoke_token(token: str) -> bool:
         .values(revoked_at=utcnow()))
     db.session.commit()
     return result.rowcount > 0
+
+
+def revoke_user_tokens(user_id: int) -> int:
+    """Revoke every live token of a user (their password was reset, or the account deactivated),
+    so phones logged in with the old password must log in again. Does not commit."""
+    now = utcnow()
+    return db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
+        .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
+
+
+def purge_tokens(user_id: int | None = None) -> int:
+    """Delete expired and revoked tokens: one user's (cheap, by their index, on every login), or
+    everyone's (``purge-tokens``). Their rows serve nothing: an unknown token is refused the same way.
+    Does not commit."""
+    query = delete(ApiToken).where(or_(ApiToken.expires_at <= utcnow(), ApiToken.revoked_at.is_not(None)))
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    return db.session.execute(query.execution_options(synchronize_session=False)).rowcount

@@ -1,7 +1,7 @@
 """Pages: the public collection query (采集信息查询) and the coordinators' backfill (补录)."""
-from flask import abort, current_app, render_template
+from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from sampling.services import backfill, identity, query
 from sampling.services.access import region_scope
 from sampling.services.backfill import BEIJING
 from sampling.web import bp
+from sampling.web.guards import role_required
 
 TUBE_STATUS_LABELS = {"open": _l("being filled"), "sealed": _l("sealed, on its way to the lab"),
                       "boxed": _l("on its way to the lab"), "received": _l("at the lab"),
@@ -75,10 +76,8 @@ def _choices(entry: EntryForm, upload: UploadForm) -> None:
 
 
 @bp.route("/backfill", methods=["GET", "POST"])
-@login_required
+@role_required("admin", "coordinator")
 def backfill_page():
-    if current_user.role not in ("admin", "coordinator"):
-        abort(403)
     entry, upload = EntryForm(prefix="entry"), UploadForm(prefix="upload")
     _choices(entry, upload)
     outcome, report, errors = None, None, []

@@ -1,5 +1,7 @@
 """Friendly, localized error pages."""
-from flask import render_template
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from sampling.errors import DomainError
@@ -24,6 +26,25 @@ def render_http_error(exc):
 
 def render_domain_error(exc: DomainError):
     return render_template("error.html", status=exc.status, message=str(exc.message)), exc.status
+
+
+def csrf_expired():
+    """A form sent with a missing or stale CSRF token (the session expired, the page was open for
+    days): nothing is done; back to the page, with a note to send it again."""
+    flash(_("The page had expired; please try again."), "error")
+    return redirect(_form_page(), code=303)
+
+
+def _form_page() -> str:
+    """The page the form was on: this URL when it answers GET, else the referring page of this
+    site, else the home page."""
+    here = request.full_path if request.query_string else request.path
+    if current_app.url_map.bind_to_environ(request.environ).test(request.path, method="GET"):
+        return here
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/") and not referrer.path.startswith("//"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return url_for("web.index")
 
 
 def _messages_for_extraction():  # pragma: no cover

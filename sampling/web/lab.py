@@ -3,13 +3,12 @@ positive-pool list (阳性信息) for coordinators, with its download and print 
 import csv
 import io
 from datetime import datetime
-from functools import wraps
 from zoneinfo import ZoneInfo
 
 from flask import Response, current_app, flash, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from openpyxl import Workbook
@@ -17,20 +16,8 @@ from wtforms import BooleanField, SubmitField
 
 from sampling.errors import DomainError
 from sampling.services import positives, results, rounds
-from sampling.services.access import require_role
 from sampling.web import bp
-
-
-def role_required(*roles):
-    """Log-in required, then one of ``roles`` (a friendly 403 page otherwise)."""
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            require_role(current_user, roles)
-            return view(*args, **kwargs)
-        return wrapped
-    return decorator
+from sampling.web.guards import role_required
 
 
 @bp.app_template_filter("local_time")

@@ -3,7 +3,7 @@ print a code slip; upload a list and print a whole sheet of code cards in one ac
 from flask import flash, render_template, request, stream_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField
@@ -11,8 +11,8 @@ from wtforms import SelectField, StringField
 from sampling.errors import DomainError, ValidationFailed
 from sampling.extensions import db
 from sampling.services import code_sheets, communities, identity, regions, residents
-from sampling.services.access import require_role
 from sampling.web import bp
+from sampling.web.guards import role_required
 
 
 class EntryForm(FlaskForm):
@@ -33,7 +33,6 @@ class UploadForm(FlaskForm):
 
 
 def _staff():
-    require_role(current_user, residents.STAFF_ROLES)
     return current_user._get_current_object()
 
 
@@ -58,7 +57,7 @@ def _entry_form(user, **kwargs) -> EntryForm:
 
 
 @bp.route("/staff/residents/new", methods=["GET", "POST"])
-@login_required
+@role_required(*residents.STAFF_ROLES)
 def staff_resident_entry():
     user = _staff()
     form = _entry_form(user)
@@ -82,7 +81,7 @@ def staff_resident_entry():
 
 
 @bp.route("/staff/code-sheets/new", methods=["GET", "POST"])
-@login_required
+@role_required(*residents.STAFF_ROLES)
 def staff_code_sheet_upload():
     user = _staff()
     form = UploadForm()
@@ -107,7 +106,7 @@ def staff_code_sheet_upload():
 
 
 @bp.get("/staff/code-sheets/<int:sheet_id>")
-@login_required
+@role_required(*residents.STAFF_ROLES)
 def code_sheet(sheet_id):
     """The print-ready sheet: every card of the list on A4 pages, streamed as it renders."""
     sheet = code_sheets.get_sheet(_staff(), sheet_id)

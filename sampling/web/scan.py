@@ -10,12 +10,12 @@ from pathlib import Path
 
 from flask import current_app, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from sampling.errors import Forbidden
 from sampling.models import IdType
 from sampling.services.identity import ID_TYPE_LABELS
 from sampling.web import bp
+from sampling.web.guards import role_required
 
 SCAN_ROLES = ("sampler", "admin", "coordinator")  # as the tubes API; the menu shows it to samplers and admins
 DECODER_DIR = "vendor/zxing-wasm-3.1.4"
@@ -24,11 +24,6 @@ ASSETS = ("css/app.css", "scan/scan.css", "scan/app.js", "scan/codes.js", "scan/
           "scan/outbox.js", "scan/field.js", "scan/camera.js", "scan/feedback.js", "scan/view.js",
           "scan/guards.js",
           f"{DECODER_DIR}/zxing-reader.iife.js", f"{DECODER_DIR}/zxing_reader.wasm")
-
-
-def _require_scanner() -> None:
-    if current_user.role not in SCAN_ROLES:
-        raise Forbidden(code="forbidden")
 
 
 @lru_cache(maxsize=4)
@@ -93,9 +88,8 @@ def client_messages() -> dict:
 
 
 @bp.get("/scan/")
-@login_required
+@role_required(*SCAN_ROLES)
 def scan_page():
-    _require_scanner()
     id_types = [(t.value, str(ID_TYPE_LABELS[t.value])) for t in IdType]
     config = {
         "user_id": current_user.id,
