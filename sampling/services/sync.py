@@ -87,10 +87,13 @@ def apply_item(user: User, item) -> tuple[int, dict | None]:
 
 def _apply_run(user: User, run: list[dict]) -> list[tuple[int, dict | None]]:
     """A run of plain scans, set-based, in a transaction of its own; one by one when the database
-    refuses a row or a value of it (the whole run is rolled back first)."""
+    refuses a row or a value of it, or chose this run as the victim of a deadlock (the whole run is
+    rolled back first; one by one, each scan takes its locks alone)."""
     try:
         return scanrun.apply_run(user, run)
-    except (IntegrityError, DataError):
+    except (IntegrityError, DataError, OperationalError) as exc:
+        if isinstance(exc, OperationalError) and from_database_error(exc) is None:
+            raise
         db.session.rollback()
         begin_writing()
         return [apply_item(user, item) for item in run]
