@@ -150,6 +150,18 @@ def test_only_ascii_digits_make_a_mobile_number(app, raw):
     assert "11 digits" in message(exc)
 
 
+def test_control_characters_are_dropped_from_typed_text(app):
+    assert identity.clean_text(" a\x01\x1bb\tc\r\nd\x7f\x85e\x9f\x00 ") == "ab c  d e"
+    assert identity.clean_text("楼\ud800301") == "楼301"      # a lone surrogate cannot be stored
+    assert identity.clean_text("３号楼\u2028２单元") == "3号楼 2单元"
+    assert identity.clean_text(None) == "" and identity.clean_text(12) == ""
+    assert identity.clean_name("张\x01三\x00") == "张三"
+    assert identity.clean_name("John\tSmith") == "John Smith"
+    assert identity.validate_document("resident_id_card", VALID[:6] + "\x01\t" + VALID[6:] + "\x00") == VALID
+    assert identity.validate_phone("138\x0212345678") == "13812345678"
+    assert identity.validate_id_type("护照\x1f") == "passport"
+
+
 def test_unknown_document_type_is_refused(app):
     with pytest.raises(InvalidValue):
         identity.validate_document("library_card", "12345678")
@@ -198,10 +210,16 @@ def test_names_are_trimmed_and_minority_dots_unified(app):
     assert identity.validate_name("买买提 · 艾力") == "买买提·艾力"
 
 
-@pytest.mark.parametrize("raw", ["", "   ", None, "张" * 51, "张三\x00", "张三😀"])
+@pytest.mark.parametrize("raw", ["", "   ", None, "张" * 51, "张三😀", "张三\u200b", "\x01\x02"])
 def test_bad_names_are_refused(app, raw):
     with pytest.raises(InvalidValue):
-        identity.validate_name(raw)
+        identity.clean_name(raw)
+
+
+def test_control_characters_in_a_name_are_refused_unless_cleaned_first(app):
+    with pytest.raises(InvalidValue):
+        identity.validate_name("张\x07三")  # rosters flag such a name
+    assert identity.clean_name("张\x07三\x00") == "张三"
 
 
 def test_messages_are_localized(app):

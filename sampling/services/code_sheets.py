@@ -54,7 +54,7 @@ class ImportReport:
         setattr(self, status, getattr(self, status) + 1)
         if len(self.rows) < MAX_REPORTED_ROWS:
             self.rows.append({"row": row, "status": status,
-                              "name_masked": identity.mask_name(identity.normalize_text(data.get("name"))),
+                              "name_masked": identity.mask_name(identity.clean_text(data.get("name"))),
                               "id_masked": identity.mask_document(identity.normalize_document(data.get("id_number"))),
                               "fields": {k: str(v) for k, v in (fields or {}).items()}})
 
@@ -72,7 +72,8 @@ def import_list(user: User, stream, filename: str, community: Region, title: str
     if community.level != RegionLevel.COMMUNITY.value:
         raise ValidationFailed(fields={"region_code": _l("Choose your community.")})
     residents.require_community(user, community)
-    sheet = CodeSheet(title=(title or filename or "")[:200], created_by=user, card_count=0)
+    sheet = CodeSheet(title=(identity.clean_text(title) or identity.clean_text(filename))[:200],
+                      created_by=user, card_count=0)
     db.session.add(sheet)
     db.session.flush()
     report = ImportReport(sheet=sheet)
@@ -95,7 +96,7 @@ def _batched(rows, size):
 
 
 def _community_for(user: User, code: str, default: Region, places: dict) -> Region | None:
-    code = identity.normalize_text(code)
+    code = identity.clean_text(code)
     if not code:
         return default
     if code not in places:

@@ -1,10 +1,10 @@
 """Identity documents, names and phone numbers: normalising, validating and masking.
 
-Input is normalised before it is validated: NFKC turns the full-width digits and letters that
-Chinese input methods type into ASCII, spaces are dropped, letters upper-cased (a lower-case
-``x`` check digit becomes ``X``). Digits are ASCII digits only. The 18-digit resident identity
-card (GB 11643-1999) is checked with python-stdnum (ISO 7064 MOD 11-2 check digit, birth date,
-region code).
+Input is cleaned and normalised before it is validated: control characters dropped (tabs and
+line breaks become spaces), NFKC turns the full-width digits and letters that Chinese input
+methods type into ASCII, spaces are dropped, letters upper-cased (a lower-case ``x`` check digit
+becomes ``X``). Digits are ASCII digits only. The 18-digit resident identity card (GB 11643-1999)
+is checked with python-stdnum (ISO 7064 MOD 11-2 check digit, birth date, region code).
 """
 import datetime
 import re
@@ -42,6 +42,9 @@ _PATTERNS = {
     IdType.OTHER.value: re.compile(r"[A-Z0-9\-]{4,32}"),
 }
 _PHONE = re.compile(r"1[0-9]{10}")
+_CONTROL_SPACES = re.compile(r"[\t\n\v\f\r\x85\u2028\u2029]")
+# C0 and C1 control characters, DEL, and lone surrogates (which no database can store).
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 EARLIEST_BIRTH = datetime.date(1880, 1, 1)  # older birth dates on a card are typing errors
 _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff\u00b7]) | (?=[\u3400-\u9fff\u00b7])")
 _NAME_DOTS = str.maketrans({"\u2022": "\u00b7", "\u30fb": "\u00b7", "\u2027": "\u00b7", "\u2219": "\u00b7"})
@@ -60,9 +63,18 @@ def normalize_text(raw) -> str:
     return unicodedata.normalize("NFKC", raw if isinstance(raw, str) else "").strip()
 
 
+def clean_text(raw) -> str:
+    """Text people type or paste (names, addresses, codes): control characters dropped (tabs
+    and line breaks become spaces; such characters break spreadsheets and displays), NFKC,
+    trimmed. Not for scanned barcodes, whose control characters may mean something."""
+    if not isinstance(raw, str):
+        return ""
+    return _CONTROLS.sub("", unicodedata.normalize("NFKC", _CONTROL_SPACES.sub(" ", raw))).strip()
+
+
 def normalize_document(raw) -> str:
-    """The canonical form of a document number: NFKC, no spaces, upper case."""
-    return re.sub(r"\s+", "", normalize_text(raw)).upper()
+    """The canonical form of a document number: cleaned, NFKC, no spaces, upper case."""
+    return re.sub(r"\s+", "", clean_text(raw)).upper()
 
 
 def validate_document(id_type: str, raw) -> str:
@@ -110,7 +122,7 @@ def _validate_resident_id_card(number: str) -> str:
 
 def validate_id_type(raw) -> str:
     """One of ID_TYPES; the Chinese names of the documents are accepted too."""
-    value = normalize_text(raw).lower()
+    value = clean_text(raw).lower()
     value = ID_TYPE_ALIASES.get(value, value)
     if value not in ID_TYPES:
         raise InvalidValue(_l("Choose a document type."))
@@ -119,7 +131,7 @@ def validate_id_type(raw) -> str:
 
 def validate_phone(raw, required: bool = True) -> str | None:
     """An 11-digit mainland mobile number (a +86 prefix and separators are dropped)."""
-    phone = re.sub(r"[\s\-()]", "", normalize_text(raw))
+    phone = re.sub(r"[\s\-()]", "", clean_text(raw))
     if phone.startswith("+86"):
         phone = phone[3:]
     elif phone.startswith("0086"):
@@ -135,7 +147,8 @@ def validate_phone(raw, required: bool = True) -> str | None:
 
 def validate_name(raw) -> str:
     """A person's name: trimmed, inner spaces collapsed (and dropped next to Chinese characters:
-    "张 三" is 张三), the middle dot of minority names unified."""
+    "张 三" is 张三), the middle dot of minority names unified. Control characters are refused
+    here (a roster flags such a name); the residents' flows drop them first (``clean_name``)."""
     name = re.sub(r"\s+", " ", normalize_text(raw).translate(_NAME_DOTS))
     name = _CJK_SPACE.sub("", name)
     if not name:
@@ -143,6 +156,11 @@ def validate_name(raw) -> str:
     if len(name) > 50 or any(unicodedata.category(c).startswith(("C", "S")) for c in name):
         raise InvalidValue(_l("The name is too long or contains characters that are not allowed."))
     return name
+
+
+def clean_name(raw) -> str:
+    """validate_name of the text cleaned first (control characters dropped)."""
+    return validate_name(clean_text(raw))
 
 
 def mask_name(name: str) -> str:

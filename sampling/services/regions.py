@@ -7,18 +7,21 @@ from sqlalchemy import select
 from sampling.errors import BadRequest, NotFound
 from sampling.extensions import db
 from sampling.models import Region, RegionLevel, Site
+from sampling.services.identity import clean_text
 from sampling.tabular import read_records
 
 _LEVELS = {level.value for level in RegionLevel}
+MAX_CODE = 12  # administrative division codes have at most 12 digits
 
 
 def get_region(code: str) -> Region:
-    """The region with this administrative code, or NotFound."""
+    """The region with this administrative code (cleaned: control characters dropped, trimmed), or NotFound."""
+    code = clean_text(code)
     region = None
-    if isinstance(code, str):
-        region = db.session.scalar(select(Region).where(Region.code == code.strip()))
+    if code and len(code) <= MAX_CODE:
+        region = db.session.scalar(select(Region).where(Region.code == code))
     if region is None:
-        raise NotFound(_l("Unknown region %(code)s.", code=code), code="unknown_region")
+        raise NotFound(_l("Unknown region %(code)s.", code=code[:MAX_CODE + 8]), code="unknown_region")
     return region
 
 
@@ -35,7 +38,7 @@ def get_site(code: str) -> Site:
 def upsert_region(code: str, name: str, level: str, parent_code: str | None) -> Region:
     """Create a region or rename an existing one; the level and parent must agree."""
     code, name, level = code.strip(), name.strip(), level.strip().lower()
-    if not code or not code.isdigit() or len(code) > 12:
+    if not code or not code.isdigit() or len(code) > MAX_CODE:
         raise BadRequest(_l("Region code %(code)s is not a division code.", code=code), code="bad_region")
     if not name:
         raise BadRequest(_l("Region %(code)s has no name.", code=code), code="bad_region")
