@@ -1,14 +1,46 @@
-"""What a coordinator's list can hold besides good rows: control characters."""
+"""What a coordinator's list can hold besides good rows: control characters, ID numbers Excel
+stored as numbers, an old .xls file, a header without rows, missing columns."""
 import csv
 import io
+import re
+import zipfile
 
+import pytest
+from flask_babel import force_locale
+from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from sampling.errors import BadRequest, ValidationFailed
 from sampling.extensions import db
-from sampling.models import Resident
+from sampling.models import CodeSheet, Resident
 from sampling.services import code_sheets
-from tests.test_code_sheets import community, volunteer  # noqa: F401 (fixture)
-from tests.test_identity import VALID
+from sampling.tabular import read_records
+from tests.test_code_sheets import community, gb18030_csv, volunteer  # noqa: F401 (fixture)
+from tests.test_identity import LEAP, VALID
+
+STORED_AS_NUMBER = "证件号码列被存成了数字格式"  # report rows carry messages in the request's language
+
+
+def xlsx_values(rows, header=("姓名", "证件号码", "联系电话"), exact: dict | None = None) -> io.BytesIO:
+    """A workbook whose cells keep the Python types given (numbers stay numbers). Like Excel,
+    openpyxl writes a long number with 15 significant digits; ``exact`` ({cell: digits}) writes
+    those cells' numbers in full instead, as some other programs do."""
+    book = Workbook()
+    for row in [header, *rows]:
+        book.active.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    if exact:
+        source, buffer = zipfile.ZipFile(buffer), io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as target:
+            for item in source.infolist():
+                data = source.read(item)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    for cell, digits in exact.items():
+                        data = re.sub(rf'(<c r="{cell}" t="n"><v>)[^<]+'.encode(), rb"\g<1>" + digits.encode(), data)
+                target.writestr(item, data)
+    buffer.seek(0)
+    return buffer
 
 
 def quoted_csv(rows, header=("姓名", "证件类型", "证件号码", "联系电话", "住址")) -> io.BytesIO:
@@ -32,3 +64,68 @@ def test_control_characters_in_cells_are_dropped_not_fatal(volunteer):  # noqa: 
     assert [tuple(r) for r in stored] == [("王大爷", "resident_id_card", VALID, None, "养老院3楼 301"),
                                           ("李奶奶", "passport", "E12345678", "13900000001", "养老院 302")]
     assert report.sheet.title == "幸福养老院"
+
+
+def test_id_numbers_excel_stored_as_numbers_are_named_as_such(volunteer):  # noqa: F811
+    excel_float = float(VALID[:15] + "000")   # what Excel keeps of 120101199001011239 typed as a number
+    rows = [("甲", excel_float, ""),
+            ("乙", int(LEAP), 13812345678),    # written in full (see ``exact``): all digits there
+            ("丙", int(VALID[:15] + "000"), ""),  # written in full, but the digits are wrong
+            ("丁", VALID, 13900000001)]        # text, as it should be; the phone a number
+    exact = {"B3": LEAP, "B4": VALID[:15] + "000"}
+    report = code_sheets.import_list(volunteer, xlsx_values(rows, exact=exact), "l.xlsx", community())
+    by_row = {r["row"]: r for r in report.rows}
+    assert {n: r["status"] for n, r in by_row.items()} == {2: "rejected", 3: "created", 4: "rejected", 5: "created"}
+    assert by_row[2]["fields"]["id_number"].startswith(STORED_AS_NUMBER)
+    assert by_row[4]["fields"]["id_number"].startswith(STORED_AS_NUMBER)
+    phones = db.session.execute(select(Resident.id_number, Resident.phone).order_by(Resident.id)).all()
+    assert [tuple(p) for p in phones] == [(LEAP, "13812345678"), (VALID, "13900000001")]
+
+
+def test_scientific_notation_in_a_csv_is_named_too(volunteer):  # noqa: F811
+    rows = [["甲", "", "1.20101E+17", "", ""], ["乙", "", VALID[:-1] + "0", "", ""]]
+    report = code_sheets.import_list(volunteer, gb18030_csv(rows), "l.csv", community())
+    messages = [r["fields"]["id_number"] for r in report.rows]
+    assert messages[0].startswith(STORED_AS_NUMBER)
+    assert messages[1] == "身份证号码校验位不符，请核对。"  # a plain typing error keeps its own message
+
+
+@pytest.mark.parametrize("rows", [[], [["", "", "", "", ""], [" ", "", "", "", ""]]])
+def test_a_list_without_rows_is_refused(volunteer, rows):  # noqa: F811
+    with pytest.raises(ValidationFailed) as exc:
+        code_sheets.import_list(volunteer, gb18030_csv(rows), "l.csv", community())
+    assert (exc.value.status, exc.value.code) == (422, "empty_list")
+    with force_locale("zh"):
+        assert str(exc.value.message) == "名单中表头下面没有数据行。"
+    assert count(CodeSheet) == 0 and count(Resident) == 0
+
+
+@pytest.mark.parametrize("filename", ["名单.xls", "名单.xlsx", "名单.csv"])
+def test_an_old_xls_workbook_is_refused_with_advice(volunteer, filename):  # noqa: F811
+    ole2 = io.BytesIO(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
+    with pytest.raises(BadRequest) as exc:
+        code_sheets.import_list(volunteer, ole2, filename, community())
+    assert exc.value.code == "unreadable_file"
+    with force_locale("en"):
+        assert ".xlsx" in str(exc.value.message) and "old Excel file (.xls)" in str(exc.value.message)
+    assert count(CodeSheet) == 0
+
+
+def test_missing_columns_are_named_by_headers_people_use(volunteer):  # noqa: F811
+    for locale, expected in [("zh", "缺少列：姓名, 证件号码"), ("en", "Missing columns: Name, Document number")]:
+        with force_locale(locale), pytest.raises(BadRequest) as exc:
+            code_sheets.import_list(volunteer, gb18030_csv([["x"]], ["名称"]), "l.csv", community())
+        with force_locale(locale):
+            assert str(exc.value.message) == expected
+    # the English names shown are headers the import accepts
+    report = code_sheets.import_list(volunteer, gb18030_csv([["Anna", VALID]], ["Name", "Document number"]),
+                                     "l.csv", community())
+    assert report.created == 1
+
+
+def test_other_lists_name_a_missing_column_by_its_first_header(app):
+    aliases = {"code": ("编码", "代码"), "name": ("名称",), "level": ()}
+    with force_locale("en"), pytest.raises(BadRequest) as exc:
+        list(read_records(io.BytesIO("名称\r\n和平区\r\n".encode()), "r.csv", aliases, ("code", "name", "level")))
+    with force_locale("en"):
+        assert str(exc.value.message) == "Missing columns: 编码, level"

@@ -174,6 +174,24 @@ def test_list_upload_keeps_a_row_with_control_characters(client, demo_city, make
     db.session.rollback()
 
 
+def test_list_upload_refusals(client, demo_city, make_user, token_for):
+    headers = token_for(make_user("coordinator", region="120101"))
+    header_only = LIST_HEADER.encode("gb18030")
+    empty = client.post("/api/v1/staff/code-sheets", headers=headers, data={
+        "file": (io.BytesIO(header_only), "a.csv"), "region_code": "120101001001"})
+    assert empty.status_code == 422 and empty.get_json()["error"]["code"] == "empty_list"
+    old = client.post("/api/v1/staff/code-sheets", headers=headers, data={
+        "file": (io.BytesIO(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)), "a.xls"), "region_code": "120101001001"})
+    assert old.status_code == 400 and "xlsx" in old.get_json()["error"]["message"]
+    for code, status in [("1" * 5000, 404), ("\x01", 422), (" ", 422)]:
+        answer = client.post("/api/v1/staff/code-sheets?lang=en", headers=headers, data={
+            "file": (io.BytesIO(header_only), "a.csv"), "region_code": code})
+        assert answer.status_code == status, (code[:20], answer.get_json())
+        if status == 422:
+            assert answer.get_json()["error"]["fields"] == {"region_code": "Choose the community."}
+    db.session.rollback()
+
+
 def test_community_picker_cleans_the_parent_code(client, demo_city):
     streets = client.get("/api/v1/regions?parent=120101%01%09")
     assert streets.status_code == 200 and {r["level"] for r in streets.get_json()["regions"]} == {"street"}
