@@ -1,8 +1,10 @@
 """What a coordinator's list can hold besides good rows: control characters, ID numbers Excel
-stored as numbers, an old .xls file, a header without rows, missing columns."""
+stored as numbers, an old .xls file, a header without rows, missing columns; and the list
+import losing a race to a registration of the same person."""
 import csv
 import io
 import re
+import threading
 import zipfile
 
 import pytest
@@ -12,11 +14,11 @@ from sqlalchemy import func, select
 
 from sampling.errors import BadRequest, ValidationFailed
 from sampling.extensions import db
-from sampling.models import CodeSheet, Resident
-from sampling.services import code_sheets
+from sampling.models import CodeSheet, CodeSheetCard, Resident
+from sampling.services import code_sheets, residents
 from sampling.tabular import read_records
 from tests.test_code_sheets import community, gb18030_csv, volunteer  # noqa: F401 (fixture)
-from tests.test_identity import LEAP, VALID
+from tests.test_identity import LEAP, VALID, id_card
 
 STORED_AS_NUMBER = "证件号码列被存成了数字格式"  # report rows carry messages in the request's language
 
@@ -129,3 +131,40 @@ def test_other_lists_name_a_missing_column_by_its_first_header(app):
         list(read_records(io.BytesIO("名称\r\n和平区\r\n".encode()), "r.csv", aliases, ("code", "name", "level")))
     with force_locale("en"):
         assert str(exc.value.message) == "Missing columns: 编码, level"
+
+
+def test_list_import_losing_a_race_to_a_registration(volunteer, server, is_postgres, monkeypatch):  # noqa: F811
+    """Between the import's look-up and its insert, two people register from their phones (their
+    own transaction, committed): one is a person of the list, one uses a listed number under
+    another name. The import finds the first and refuses the second; nothing is doubled."""
+    if not is_postgres:
+        pytest.skip("SQLite lets one writer at a time: the import holds the lock, no registration can interleave")
+    same, other = id_card("12010119500101123"), id_card("12010119500101124")
+    look_up, calls = code_sheets._known_names, []
+
+    def register_meanwhile():
+        with server.app_context():
+            for name, number in [("甲", same), ("别人", other)]:
+                residents.register({"name": name, "id_type": "resident_id_card", "id_number": number,
+                                    "phone": "13812345678", "region_code": "120101001001"})
+            db.session.commit()
+            db.session.remove()
+
+    def spy(numbers):
+        found = look_up(numbers)
+        if not calls:
+            thread = threading.Thread(target=register_meanwhile)
+            thread.start()
+            thread.join(30)
+        calls.append(numbers)
+        return found
+
+    monkeypatch.setattr(code_sheets, "_known_names", spy)
+    report = code_sheets.import_list(volunteer, gb18030_csv([["甲", "", same, "", ""], ["乙", "", other, "", ""]]),
+                                     "l.csv", community())
+    assert len(calls) == 2  # the first look-up found nothing; the lost inserts were looked up again
+    assert [(r["row"], r["status"]) for r in report.rows] == [(2, "existing"), (3, "rejected")]
+    assert set(report.rows[1]["fields"]) == {"name"}
+    assert count(Resident) == 2 and count(CodeSheetCard) == 1
+    card_owner = db.session.scalar(select(Resident.name).join(CodeSheetCard, CodeSheetCard.resident_id == Resident.id))
+    assert card_owner == "甲"
