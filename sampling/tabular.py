@@ -109,13 +109,19 @@ def read_rows(stream: BinaryIO, filename: str) -> Iterator[list[str]]:
     return _csv_rows(stream)
 
 
+def _header_names(field: str, names: tuple[str, ...] | None) -> str:
+    """How a missing column is named: its first accepted header and its key, 编码 (code)."""
+    return f"{names[0]} ({field})" if names else field
+
+
 def read_records(stream: BinaryIO, filename: str, aliases: dict[str, tuple[str, ...]],
                  required: tuple[str, ...] = (), labels: dict | None = None
                  ) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows as ``(row_number, {field: value})``, the header mapped through ``aliases``
     (field → accepted header names, Chinese or English). Blank rows are skipped; row numbers
     are those a spreadsheet shows (the header is row 1). A missing required column is named by
-    its entry in ``labels`` (localized header names), else by its first accepted header name."""
+    its entry in ``labels`` (localized header names), else by its first accepted header name
+    and its key."""
     rows = read_rows(stream, filename)
     header = next(rows, None)
     if header is None:
@@ -124,7 +130,7 @@ def read_records(stream: BinaryIO, filename: str, aliases: dict[str, tuple[str, 
     columns = [lookup.get(h.strip().lower().lstrip("\ufeff")) for h in header]
     missing = [f for f in required if f not in columns]
     if missing:
-        names = [str((labels or {}).get(f) or (aliases.get(f) or (f,))[0]) for f in missing]
+        names = [str(labels[f]) if labels and f in labels else _header_names(f, aliases.get(f)) for f in missing]
         raise BadRequest(_l("Missing columns: %(columns)s", columns=", ".join(names)),
                          code="missing_columns")
     for number, row in enumerate(rows, start=2):

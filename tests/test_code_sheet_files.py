@@ -130,7 +130,7 @@ def test_other_lists_name_a_missing_column_by_its_first_header(app):
     with force_locale("en"), pytest.raises(BadRequest) as exc:
         list(read_records(io.BytesIO("名称\r\n和平区\r\n".encode()), "r.csv", aliases, ("code", "name", "level")))
     with force_locale("en"):
-        assert str(exc.value.message) == "Missing columns: 编码, level"
+        assert str(exc.value.message) == "Missing columns: 编码 (code), level"
 
 
 def test_list_import_losing_a_race_to_a_registration(volunteer, server, is_postgres, monkeypatch):  # noqa: F811
