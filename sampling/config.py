@@ -42,7 +42,9 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = os.environ.get(
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'sampling.db'}"
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # hide_parameters: a database error's message never carries the statement's values
+        # (names, ID numbers, phones) into the logs.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
         self.BABEL_DEFAULT_LOCALE = "zh"
         self.BABEL_TRANSLATION_DIRECTORIES = "translations"
         self.LANGUAGES = ("zh", "en")
@@ -81,4 +83,4 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = uri
         if uri.startswith("sqlite:///"):
             Path(uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-            self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}}
+            self.SQLALCHEMY_ENGINE_OPTIONS = {"connect_args": {"timeout": 30}, "hide_parameters": True}

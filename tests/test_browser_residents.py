@@ -74,6 +74,42 @@ def test_register_with_one_rejected_field_then_family_then_offline(page, demo_ci
     page.context.set_offline(False)
 
 
+def test_region_picker_says_when_it_cannot_load_and_tries_again(browser, live_server, demo_city):
+    # service workers blocked so that Playwright sees (and can fail) every request of the page
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, base_url=live_server,
+                                  service_workers="block")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    answer = {"now": "busy"}
+
+    def regions(route):
+        if answer["now"] == "busy":
+            route.fulfill(status=429, content_type="application/json",
+                          body='{"error": {"code": "rate_limited", "message": "slow down"}}')
+        elif answer["now"] == "offline":
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    def said_then_retried(select, message, option):
+        error = page.locator("#regions-error")
+        error.wait_for(state="visible")
+        assert error.locator(".regions-error-text").inner_text() == message
+        assert page.locator(select).is_disabled()
+        answer["now"] = "ok"
+        page.click("#regions-retry")
+        page.wait_for_selector(f"{select}:not([disabled]) option[value='{option}']", state="attached")
+        assert error.is_hidden()
+
+    page.route("**/api/v1/regions*", regions)
+    page.goto("/me/register")
+    said_then_retried("#district", "当前登记人数较多，请稍候再试。", "120101")
+    answer["now"] = "offline"
+    page.select_option("#district", "120101")
+    said_then_retried("#street", "社区列表加载失败，请检查网络后重试。", "120101001")
+    context.close()
+
+
 def test_recover_a_lost_code_on_a_new_phone(page, demo_city, client):
     client.post("/api/v1/residents", json={"name": "李四", "id_type": "resident_id_card", "id_number": VALID,
                                            "phone": "13812345678", "region_code": "120101001001"})

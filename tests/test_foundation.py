@@ -168,7 +168,7 @@ def test_default_database_is_an_sqlite_file_under_instance(fresh_instance):
     settings = Config()
     settings.finalize()
     assert settings.SQLALCHEMY_DATABASE_URI == f"sqlite:///{fresh_instance / 'sampling.db'}"
-    assert fresh_instance.is_dir() and settings.SQLALCHEMY_ENGINE_OPTIONS == {"connect_args": {"timeout": 30}}
+    assert fresh_instance.is_dir() and settings.SQLALCHEMY_ENGINE_OPTIONS["connect_args"] == {"timeout": 30}
 
 
 def test_production_with_a_secret_starts_with_secure_cookies(fresh_instance, monkeypatch):
@@ -176,3 +176,31 @@ def test_production_with_a_secret_starts_with_secure_cookies(fresh_instance, mon
     monkeypatch.setenv("SECRET_KEY", "production-secret")
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert app.config["SESSION_COOKIE_SECURE"] is True and not (fresh_instance / "secret_key").exists()
+
+
+@pytest.mark.parametrize("url", ["postgresql://u@h/db", "sqlite:///{tmp}/x.db"])
+def test_both_database_set_ups_hide_statement_values(monkeypatch, tmp_path, url):
+    monkeypatch.setenv("DATABASE_URL", url.format(tmp=tmp_path))
+    monkeypatch.setenv("SECRET_KEY", "x")
+    settings = Config()
+    settings.finalize()
+    assert settings.SQLALCHEMY_ENGINE_OPTIONS["hide_parameters"] is True
+
+
+def test_a_database_error_carries_no_names_or_phones(app, is_postgres):
+    """Errors are logged: the statement's values (names, ID numbers, phones) are not in them."""
+    from sqlalchemy.exc import IntegrityError
+
+    from sampling.extensions import db
+    from sampling.models import Resident
+    assert db.engine.hide_parameters is True
+    row = {"name": "张某三", "id_type": "passport", "id_number": "E99887766", "phone": "13812345678", "source": "self"}
+    db.session.execute(Resident.__table__.insert(), [row])
+    with pytest.raises(IntegrityError) as exc:
+        db.session.execute(Resident.__table__.insert(), [{**row, "name": "李某四", "phone": "13987654321"}])
+    db.session.rollback()
+    message = str(exc.value)
+    assert "hidden due to hide_parameters" in message
+    assert "李某四" not in message and "13987654321" not in message
+    if not is_postgres:  # PostgreSQL's own DETAIL line names the duplicate key (the document number)
+        assert "E99887766" not in message

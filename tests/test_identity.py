@@ -1,5 +1,7 @@
 """Identity documents, names and phones: normalised, validated (python-stdnum for the 18-digit
 card) and masked."""
+import datetime
+
 import pytest
 from flask_babel import force_locale
 from stdnum.cn import ric
@@ -58,6 +60,32 @@ def test_impossible_birth_dates_are_refused(app, body):
     assert "birth date" in message(exc)
 
 
+@pytest.mark.parametrize("body", ["12011919900101123",   # 蓟州区 (since 2016), born 1990: a late registration
+                                  "12022520200101123",   # 蓟县 (until 2016), born 2020
+                                  "11010319800101123"])  # 崇文区 (until 2010)
+def test_region_codes_known_in_any_year_are_accepted(app, body):
+    assert identity.validate_document("resident_id_card", id_card(body)) == id_card(body)
+
+
+@pytest.mark.parametrize("body, ok", [("12010118791231123", False), ("12010118800101123", True),
+                                      ("12010118000101123", False)])
+def test_birth_dates_before_1880_are_refused(app, body, ok):
+    if ok:
+        assert identity.validate_document("resident_id_card", id_card(body)) == id_card(body)
+        return
+    with pytest.raises(InvalidValue) as exc:
+        identity.validate_document("resident_id_card", id_card(body))
+    assert "birth date" in message(exc)
+
+
+def test_birth_date_today_is_accepted_tomorrow_refused(app):
+    today = datetime.date.today()
+    born_today = id_card(f"120101{today:%Y%m%d}123")
+    assert identity.validate_document("resident_id_card", born_today) == born_today
+    with pytest.raises(InvalidValue):
+        identity.validate_document("resident_id_card", id_card(f"120101{today + datetime.timedelta(days=1):%Y%m%d}123"))
+
+
 def test_unknown_region_prefix_is_refused_with_its_own_message(app):
     with pytest.raises(InvalidValue) as exc:
         identity.validate_document("resident_id_card", id_card("00000019900101123"))
@@ -95,6 +123,43 @@ def test_other_documents_follow_their_length_and_character_rules(app, id_type, r
 def test_malformed_other_documents_are_refused(app, id_type, raw):
     with pytest.raises(InvalidValue):
         identity.validate_document(id_type, raw)
+
+
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+DEVANAGARI = str.maketrans("0123456789", "०१२३४५६७८९")
+
+
+@pytest.mark.parametrize("id_type, raw", [
+    ("hk_macao_permit", "H١٢٣٤٥٦٧٨"), ("hk_macao_permit", "H" + "12345678".translate(DEVANAGARI)),
+    ("taiwan_permit", "12345678".translate(ARABIC_INDIC)), ("taiwan_permit", "A" + "123456789".translate(DEVANAGARI)),
+    ("foreign_permanent_resident", "USA" + "110012345678".translate(ARABIC_INDIC)),
+    ("foreign_permanent_resident", "9" + "11000197001011234".translate(DEVANAGARI)),
+    ("resident_id_card", VALID[:17].translate(ARABIC_INDIC) + VALID[17]),
+])
+def test_only_ascii_digits_make_a_document_number(app, id_type, raw):
+    assert identity.normalize_document(raw) == raw.upper()  # NFKC keeps these digits as they are
+    with pytest.raises(InvalidValue):
+        identity.validate_document(id_type, raw)
+
+
+@pytest.mark.parametrize("raw", ["1٣٨١٢٣٤٥٦٧٨", "13812345678".translate(ARABIC_INDIC),
+                                 "13812345678".translate(DEVANAGARI)])
+def test_only_ascii_digits_make_a_mobile_number(app, raw):
+    with pytest.raises(InvalidValue) as exc:
+        identity.validate_phone(raw)
+    assert "11 digits" in message(exc)
+
+
+def test_control_characters_are_dropped_from_typed_text(app):
+    assert identity.clean_text(" a\x01\x1bb\tc\r\nd\x7f\x85e\x9f\x00 ") == "ab c  d e"
+    assert identity.clean_text("楼\ud800301") == "楼301"      # a lone surrogate cannot be stored
+    assert identity.clean_text("３号楼\u2028２单元") == "3号楼 2单元"
+    assert identity.clean_text(None) == "" and identity.clean_text(12) == ""
+    assert identity.clean_name("张\x01三\x00") == "张三"
+    assert identity.clean_name("John\tSmith") == "John Smith"
+    assert identity.validate_document("resident_id_card", VALID[:6] + "\x01\t" + VALID[6:] + "\x00") == VALID
+    assert identity.validate_phone("138\x0212345678") == "13812345678"
+    assert identity.validate_id_type("护照\x1f") == "passport"
 
 
 def test_unknown_document_type_is_refused(app):
@@ -145,10 +210,16 @@ def test_names_are_trimmed_and_minority_dots_unified(app):
     assert identity.validate_name("买买提 · 艾力") == "买买提·艾力"
 
 
-@pytest.mark.parametrize("raw", ["", "   ", None, "张" * 51, "张三\x00", "张三😀"])
+@pytest.mark.parametrize("raw", ["", "   ", None, "张" * 51, "张三😀", "张三\u200b", "\x01\x02"])
 def test_bad_names_are_refused(app, raw):
     with pytest.raises(InvalidValue):
-        identity.validate_name(raw)
+        identity.clean_name(raw)
+
+
+def test_control_characters_in_a_name_are_refused_unless_cleaned_first(app):
+    with pytest.raises(InvalidValue):
+        identity.validate_name("张\x07三")  # rosters flag such a name
+    assert identity.clean_name("张\x07三\x00") == "张三"
 
 
 def test_messages_are_localized(app):

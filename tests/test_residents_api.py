@@ -3,12 +3,15 @@ image (decoded with zxing-cpp), the community picker, rate limits and the staff 
 import io
 
 import pytest
+from sqlalchemy import select
 
 from sampling.extensions import db
+from sampling.models import Resident
 from tests.test_code_sheets import ROWS, gb18030_csv
 from tests.test_codes import decode_png
 from tests.test_identity import LEAP, VALID
 
+LIST_HEADER = "姓名,证件类型,证件号码,联系电话,住址\r\n"
 REGISTRATION = {"name": "张某三", "id_type": "resident_id_card", "id_number": VALID.lower()[:-1] + VALID[-1],
                 "phone": "13812345678", "region_code": "120101001001", "address": "3号楼2单元301"}
 
@@ -154,3 +157,42 @@ def test_staff_list_upload(client, demo_city, make_user, token_for):
     no_region = client.post("/api/v1/staff/code-sheets", headers=headers, data={"file": (gb18030_csv(ROWS), "x.csv")})
     assert no_region.status_code == 422
     db.session.rollback()
+
+
+def test_list_upload_keeps_a_row_with_control_characters(client, demo_city, make_user, token_for):
+    headers = token_for(make_user("coordinator", region="120101"))
+    nul = (LIST_HEADER + f"赵六,,{VALID},,楼\x00301\x01\r\n").encode("gb18030")
+    response = client.post("/api/v1/staff/code-sheets", headers=headers, data={
+        "file": (io.BytesIO(nul), "a.csv"), "region_code": "120101001001\x00", "title": "楼\x00栋"})
+    assert response.status_code == 201, response.get_json()
+    assert (response.get_json()["created"], response.get_json()["rejected"]) == (1, 0)
+    resident = db.session.scalar(select(Resident).where(Resident.id_number == VALID))
+    assert resident.address == "楼301" and resident.community.code == "120101001001"
+    unknown = client.post("/api/v1/staff/code-sheets", headers=headers, data={
+        "file": (io.BytesIO(nul), "a.csv"), "region_code": "1\x00"})
+    assert unknown.status_code == 404  # no such region, not a database error
+    db.session.rollback()
+
+
+def test_list_upload_refusals(client, demo_city, make_user, token_for):
+    headers = token_for(make_user("coordinator", region="120101"))
+    header_only = LIST_HEADER.encode("gb18030")
+    empty = client.post("/api/v1/staff/code-sheets", headers=headers, data={
+        "file": (io.BytesIO(header_only), "a.csv"), "region_code": "120101001001"})
+    assert empty.status_code == 422 and empty.get_json()["error"]["code"] == "empty_list"
+    old = client.post("/api/v1/staff/code-sheets", headers=headers, data={
+        "file": (io.BytesIO(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)), "a.xls"), "region_code": "120101001001"})
+    assert old.status_code == 400 and "xlsx" in old.get_json()["error"]["message"]
+    for code, status in [("1" * 5000, 404), ("\x01", 422), (" ", 422)]:
+        answer = client.post("/api/v1/staff/code-sheets?lang=en", headers=headers, data={
+            "file": (io.BytesIO(header_only), "a.csv"), "region_code": code})
+        assert answer.status_code == status, (code[:20], answer.get_json())
+        if status == 422:
+            assert answer.get_json()["error"]["fields"] == {"region_code": "Choose the community."}
+    db.session.rollback()
+
+
+def test_community_picker_cleans_the_parent_code(client, demo_city):
+    streets = client.get("/api/v1/regions?parent=120101%01%09")
+    assert streets.status_code == 200 and {r["level"] for r in streets.get_json()["regions"]} == {"street"}
+    assert client.get("/api/v1/regions?parent=" + "1" * 300).status_code == 404

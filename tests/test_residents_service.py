@@ -30,6 +30,16 @@ def test_register_creates_a_resident_with_normalised_fields(demo_city):
     assert resident.address == "1号楼2单元301"
 
 
+def test_control_characters_are_dropped_from_stored_text(demo_city):
+    resident, _ = residents.register(person(name="张\x01三", address=" 1号楼\t2单元\r\n301\x1b\x7f ",
+                                            region_code="120101001001\x01"))
+    db.session.commit()
+    db.session.expire_all()
+    assert (resident.name, resident.address) == ("张三", "1号楼 2单元 301")
+    assert resident.community.code == "120101001001"
+    assert residents.recover(VALID[:9] + "\x02" + VALID[9:], "张三\x03", "138\t1234\x005678").id == resident.id
+
+
 def test_same_person_again_gets_the_same_record(demo_city):
     first, created = residents.register(person())
     db.session.commit()

@@ -76,6 +76,19 @@ def test_upload_errors_stay_on_the_page(client, demo_city, make_user):
     assert "请选择要上传的 CSV 或 Excel 文件" in html
 
 
+def test_upload_without_community_or_rows_says_why(client, demo_city, make_user):
+    login(client, make_user("coordinator", region="120101").username)
+    token = csrf_from(client.get("/staff/code-sheets/new").get_data(as_text=True))
+    html = client.post("/staff/code-sheets/new", data={
+        "csrf_token": token, "file": (gb18030_csv(ROWS), "l.csv"), "region_code": ""},
+        content_type="multipart/form-data").get_data(as_text=True)
+    assert '<p class="field-error" id="region_code-error">请选择社区。</p>' in html and "未知区域" not in html
+    html = client.post("/staff/code-sheets/new", data={
+        "csrf_token": token, "file": (gb18030_csv([]), "l.csv"), "region_code": "120101001001"},
+        content_type="multipart/form-data").get_data(as_text=True)
+    assert "名单中表头下面没有数据行。" in html and 'id="report"' not in html
+
+
 def test_sheet_is_private_to_its_creator(client, demo_city, make_user, app):
     from sqlalchemy import select
 

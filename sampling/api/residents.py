@@ -7,9 +7,9 @@ from flask_babel import lazy_gettext as _l
 
 from sampling.api import bp
 from sampling.api.auth import json_body, staff_required
-from sampling.errors import BadRequest, ValidationFailed
+from sampling.errors import BadRequest
 from sampling.extensions import db, limiter
-from sampling.services import code_sheets, codes, communities, regions, residents
+from sampling.services import code_sheets, codes, communities, residents
 
 STAFF = residents.STAFF_ROLES
 CODE_MAX_AGE = 365 * 24 * 3600  # a resident's code never changes: its image can be kept
@@ -80,11 +80,8 @@ def upload_code_sheet():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise BadRequest(_l("Choose a CSV or Excel file to upload."), code="no_file")
-    code = request.form.get("region_code", "")
-    if not code:
-        raise ValidationFailed(fields={"region_code": _l("Choose your community.")})
-    report = code_sheets.import_list(g.user, upload.stream, upload.filename, regions.get_region(code),
-                                     request.form.get("title"))
+    community = code_sheets.upload_community(request.form.get("region_code"))
+    report = code_sheets.import_list(g.user, upload.stream, upload.filename, community, request.form.get("title"))
     body = report.to_dict()
     body["sheet_url"] = url_for("web.code_sheet", sheet_id=report.sheet.id)
     return jsonify(body), 201

@@ -15,22 +15,26 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from sampling import tabular
 from sampling.errors import Forbidden, NotFound, ValidationFailed
 from sampling.extensions import db
 from sampling.models import CodeSheet, CodeSheetCard, Region, RegionLevel, Resident, ResidentSource, Role, User
-from sampling.services import codes, identity, residents
+from sampling.services import codes, identity, regions, residents
 from sampling.services.access import require_role
-from sampling.tabular import read_records
 
 ALIASES = {
     "name": ("姓名", "名字", "居民姓名"),
     "id_type": ("证件类型", "type", "document type"),
-    "id_number": ("证件号码", "身份证号", "身份证号码", "证件号", "id number", "id_card"),
+    "id_number": ("证件号码", "身份证号", "身份证号码", "证件号", "id number", "id_card", "document number"),
     "phone": ("联系电话", "手机号", "手机号码", "电话", "mobile"),
     "address": ("住址", "地址", "家庭住址", "现住址"),
     "region_code": ("社区编码", "社区代码", "community_code"),
 }
 REQUIRED = ("name", "id_number")
+CHOOSE_COMMUNITY = _l("Choose the community.")
+LABELS = {"name": _l("Name"), "id_number": _l("Document number")}  # headers accepted in both languages
+STORED_AS_NUMBER = _l("The ID number column is stored as numbers, which loses the last digits: "
+                      "format the column as text, type the numbers again and save.")
 CHUNK_ROWS = 500
 MAX_REPORTED_ROWS = 2000  # the report lists this many rows; the counts are always complete
 CARD_BOX_SIZE = 4         # pixels per module on the printed card (scaled to about 30 mm by CSS)
@@ -54,7 +58,7 @@ class ImportReport:
         setattr(self, status, getattr(self, status) + 1)
         if len(self.rows) < MAX_REPORTED_ROWS:
             self.rows.append({"row": row, "status": status,
-                              "name_masked": identity.mask_name(identity.normalize_text(data.get("name"))),
+                              "name_masked": identity.mask_name(identity.clean_text(data.get("name"))),
                               "id_masked": identity.mask_document(identity.normalize_document(data.get("id_number"))),
                               "fields": {k: str(v) for k, v in (fields or {}).items()}})
 
@@ -67,25 +71,37 @@ class ImportReport:
 def import_list(user: User, stream, filename: str, community: Region, title: str | None = None) -> ImportReport:
     """Create (or find) the residents of an uploaded CSV/XLSX list and one code sheet of their
     cards, in the list's order. Rows without a community code column go to ``community``.
-    A file that cannot be read is refused whole; bad rows are reported, the others kept."""
+    A file that cannot be read, or has no rows, is refused whole; bad rows are reported, the
+    others kept."""
     require_role(user, residents.STAFF_ROLES)
     if community.level != RegionLevel.COMMUNITY.value:
-        raise ValidationFailed(fields={"region_code": _l("Choose your community.")})
+        raise ValidationFailed(fields={"region_code": CHOOSE_COMMUNITY})
     residents.require_community(user, community)
-    sheet = CodeSheet(title=(title or filename or "")[:200], created_by=user, card_count=0)
+    sheet = CodeSheet(title=(identity.clean_text(title) or identity.clean_text(filename))[:200],
+                      created_by=user, card_count=0)
     db.session.add(sheet)
     db.session.flush()
     report = ImportReport(sheet=sheet)
     places: dict[str, Region | None] = {}
     try:
-        for chunk in _batched(read_records(stream, filename, ALIASES, REQUIRED), CHUNK_ROWS):
+        for chunk in _batched(tabular.read_records(stream, filename, ALIASES, REQUIRED, LABELS), CHUNK_ROWS):
             _import_chunk(user, chunk, community, places, report)
+        if not report.created + report.existing + report.rejected:
+            raise ValidationFailed(_l("The list has no rows below the header."), code="empty_list")
         db.session.commit()
         report.rows.sort(key=lambda r: r["row"])
     except Exception:
         db.session.rollback()
         raise
     return report
+
+
+def upload_community(code) -> Region:
+    """The community chosen for a list upload: ValidationFailed when none is, NotFound for an unknown code."""
+    code = identity.clean_text(code)
+    if not code:
+        raise ValidationFailed(fields={"region_code": CHOOSE_COMMUNITY})
+    return regions.get_region(code)
 
 
 def _batched(rows, size):
@@ -95,7 +111,7 @@ def _batched(rows, size):
 
 
 def _community_for(user: User, code: str, default: Region, places: dict) -> Region | None:
-    code = identity.normalize_text(code)
+    code = identity.clean_text(code)
     if not code:
         return default
     if code not in places:
@@ -111,15 +127,28 @@ def _community_for(user: User, code: str, default: Region, places: dict) -> Regi
     return places[code]
 
 
+def _clean_row(data: dict) -> tuple[dict | None, dict]:
+    """A row's cleaned registration fields, or the errors of its bad fields. An ID number that
+    a spreadsheet stored as a number says so, rather than blaming the check digit."""
+    cleaned, fields = None, {}
+    try:
+        cleaned = residents.clean_registration(data, phone_required=False, community_required=False)
+    except ValidationFailed as exc:
+        fields = dict(exc.fields)
+    raw_number = data.get("id_number", "")
+    if tabular.digits_lost(raw_number) or ("id_number" in fields and isinstance(raw_number, tabular.LongNumber)):
+        fields["id_number"] = STORED_AS_NUMBER
+    return cleaned, fields
+
+
 def _import_chunk(user, chunk, default, places, report: ImportReport) -> None:
     valid = []
     for number, data in chunk:
         data = {**data, "id_type": data.get("id_type") or "resident_id_card"}
         community = _community_for(user, data.pop("region_code", ""), default, places)
-        try:
-            cleaned = residents.clean_registration(data, phone_required=False, community_required=False)
-        except ValidationFailed as exc:
-            report.add(number, "rejected", data, exc.fields)
+        cleaned, fields = _clean_row(data)
+        if fields:
+            report.add(number, "rejected", data, fields)
             continue
         if community is None:
             report.add(number, "rejected", data, {"region_code": _l("Unknown community, or not one of yours.")})

@@ -5,12 +5,14 @@ from sqlalchemy import select
 from sampling.extensions import db
 from sampling.models import Region, RegionLevel, Role
 from sampling.services.access import region_scope
+from sampling.services.identity import clean_text
 from sampling.services.regions import get_region
 
 
 def children(parent_code: str | None = None) -> list[dict]:
     """The districts (no parent), or the regions directly under ``parent_code`` (NotFound if unknown)."""
     query = select(Region.code, Region.name, Region.level).order_by(Region.code)
+    parent_code = clean_text(parent_code)  # typed or pasted by the public: control characters dropped
     if parent_code:
         parent = get_region(parent_code)
         query = query.where(Region.parent_id == parent.id)

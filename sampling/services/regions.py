@@ -15,12 +15,14 @@ CODE_DIGITS = {RegionLevel.DISTRICT.value: 6, RegionLevel.STREET.value: 9, Regio
 
 
 def get_region(code: str) -> Region:
-    """The region with this administrative code, or NotFound."""
+    """The region with this administrative code (trimmed), or NotFound. A code with control
+    characters is no code: callers that take typed text clean it first (identity.clean_text)."""
+    code = code.strip() if isinstance(code, str) else ""
     region = None
-    if isinstance(code, str) and clean(code):
-        region = db.session.scalar(select(Region).where(Region.code == code.strip()))
+    if code and clean(code) and len(code) <= max(CODE_DIGITS.values()):
+        region = db.session.scalar(select(Region).where(Region.code == code))
     if region is None:
-        raise NotFound(_l("Unknown region %(code)s.", code=shown(str(code))), code="unknown_region")
+        raise NotFound(_l("Unknown region %(code)s.", code=shown(code)), code="unknown_region")
     return region
 
 

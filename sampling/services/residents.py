@@ -27,16 +27,16 @@ def clean_registration(data: dict, *, phone_required: bool = True,
         except InvalidValue as exc:
             fields[field] = exc.message
 
-    check("name", identity.validate_name)
+    check("name", identity.clean_name)
     check("id_type", identity.validate_id_type)
     if "id_type" in cleaned:
         check("id_number", lambda raw: identity.validate_document(cleaned["id_type"], raw))
     check("phone", identity.validate_phone, phone_required)
-    address = identity.normalize_text(data.get("address"))
+    address = " ".join(identity.clean_text(data.get("address")).split())
     if len(address) > MAX_ADDRESS:
         fields["address"] = _l("The address is too long (at most %(n)s characters).", n=MAX_ADDRESS)
     cleaned["address"] = address or None
-    code = identity.normalize_text(data.get("region_code"))
+    code = identity.clean_text(data.get("region_code"))
     cleaned["community"] = None
     if code:
         community = db.session.scalar(select(Region).where(Region.code == code))
@@ -91,7 +91,7 @@ def recover(id_number, name, phone) -> Resident:
     otherwise, so the answer tells nothing about which part was wrong."""
     number = identity.normalize_document(id_number)
     try:
-        clean_name = identity.validate_name(name)
+        clean_name = identity.clean_name(name)
         clean_phone = identity.validate_phone(phone)
     except InvalidValue:
         clean_name = clean_phone = None

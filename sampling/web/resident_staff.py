@@ -10,7 +10,7 @@ from wtforms import SelectField, StringField
 
 from sampling.errors import DomainError, ValidationFailed
 from sampling.extensions import db
-from sampling.services import code_sheets, communities, identity, regions, residents
+from sampling.services import code_sheets, communities, identity, residents
 from sampling.web import bp
 from sampling.web.guards import role_required
 
@@ -41,6 +41,8 @@ def _community_choices(user):
 
 
 def _apply_field_errors(form, exc: ValidationFailed) -> None:
+    if not exc.fields:
+        flash(str(exc.message), "error")
     for name, message in exc.fields.items():
         field = getattr(form, name, None)
         if field is not None:
@@ -93,8 +95,8 @@ def staff_code_sheet_upload():
             form.file.errors = [_("Choose a CSV or Excel file to upload.")]
         else:
             try:
-                report = code_sheets.import_list(user, upload.stream, upload.filename,
-                                                 regions.get_region(form.region_code.data), form.title.data)
+                community = code_sheets.upload_community(form.region_code.data)
+                report = code_sheets.import_list(user, upload.stream, upload.filename, community, form.title.data)
             except ValidationFailed as exc:
                 _apply_field_errors(form, exc)
             except DomainError as exc:  # unreadable file, missing columns, not your community

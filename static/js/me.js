@@ -108,14 +108,34 @@
     }
   }
 
+  function regionsFailed(status, retry) {
+    // The picker could not load (no network, or 429 when many register at once): say so and
+    // offer to try again, rather than leaving the selects disabled without a word.
+    const box = document.getElementById("regions-error");
+    box.querySelector(".regions-error-text").textContent =
+      status === 429 ? config.messages.regions_busy : config.messages.regions_failed;
+    box.hidden = false;
+    box.querySelector("button").onclick = () => { box.hidden = true; retry(); };
+  }
+
   async function fillRegions(select, parent) {
     const url = "/api/v1/regions" + (parent ? "?parent=" + encodeURIComponent(parent) : "");
     select.replaceChildren(new Option(config.messages.choose, ""));
     select.disabled = true;
+    select.dataset.parent = parent || "";
     if (parent === "") return;
-    const response = await fetch(url);
-    if (!response.ok) return;
-    for (const region of (await response.json()).regions) select.add(new Option(region.name, region.code));
+    let regions;
+    try {
+      const response = await fetch(url);
+      if (!response.ok) throw response.status;
+      regions = (await response.json()).regions;
+    } catch (status) {
+      if (select.dataset.parent === (parent || "")) regionsFailed(status, () => fillRegions(select, parent));
+      return;
+    }
+    if (select.dataset.parent !== (parent || "")) return;  // another choice was made meanwhile
+    document.getElementById("regions-error").hidden = true;
+    for (const region of regions) select.add(new Option(region.name, region.code));
     select.disabled = false;
   }
 
