@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from sampling.errors import Conflict
@@ -30,6 +30,7 @@ from sampling.services.result_rows import (  # noqa: F401  (the entry points for
 )
 
 CHUNK = 500
+FLAG_SEQ_LOCK = 7_202_201  # pg_advisory_xact_lock key: numbering newly flagged tubes
 
 
 class Report:
@@ -95,6 +96,7 @@ def _current(codes) -> dict[str, tuple]:
 
 
 def _apply_chunk(user: User, chunk: list[Row], correct: bool, now: datetime, report: Report) -> None:
+    flagged_before = len(report.flagged_ids)
     tubes = _current([r.tube_code for r in chunk])
     fresh, corrections = [], []
     for row in chunk:
@@ -134,6 +136,22 @@ def _apply_chunk(user: User, chunk: list[Row], correct: bool, now: datetime, rep
             report.corrected += len(done)
             for _tid, row in (g for g in group if g[0] not in done):
                 report.reject(row, "result_conflict", _l("The result changed meanwhile; try again."))
+    _number_flagged(report.flagged_ids[flagged_before:])
+
+
+def _number_flagged(tube_ids: list[int]) -> None:
+    """Give the tubes this chunk made positive or invalid the next notice cursor (Tube.flag_seq),
+    as the chunk's last statement before its commit. On PostgreSQL a transaction lock makes the
+    numbers follow the commit order: whoever sees number n already sees every smaller one, so a
+    coordinator's notice never passes over a pool that committed late. (SQLite has one writer.)"""
+    if not tube_ids:
+        return
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FLAG_SEQ_LOCK})
+    following = (select(func.coalesce(func.max(Tube.flag_seq), 0) + 1).where(Tube.flag_seq.is_not(None))
+                 .scalar_subquery())
+    db.session.execute(update(Tube).where(Tube.id.in_(tube_ids)).values(flag_seq=following)
+                       .execution_options(synchronize_session=False))
 
 
 def _classify_resulted(row, tube_id, result, correct, report, corrections) -> None:
