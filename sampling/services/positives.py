@@ -153,16 +153,21 @@ EXPORT_HEADER = (_l("Tube"), _l("Pool result"), _l("Name"), _l("ID number"), _l(
                  _l("Individual result"), _l("Retest tube"))
 
 
+def export_header() -> list[str]:
+    """The columns of the downloadable list, localized."""
+    return [str(h) for h in EXPORT_HEADER]
+
+
 def export_rows(pools: list[dict]):
-    """The list as spreadsheet rows (header first), one row per person, labels localized."""
-    yield [str(h) for h in EXPORT_HEADER]
+    """The list as spreadsheet rows, one per person, labels localized (sampling.exports makes
+    the cells safe to open)."""
     for pool in pools:
         for m in pool["members"]:
-            yield [pool["tube_code"], str(RESULT_LABELS[pool["result"]]), m["name"], m["id_number"], m["phone"] or "",
-                   m["address"] or "", m["community_name"] or "", m["site_name"], _local(m["sampled_at"]),
-                   m["sampler"] or "", str(STATE_LABELS[m["state"]]),
+            yield [pool["tube_code"], str(RESULT_LABELS[pool["result"]]), m["name"], m["id_number"], m["phone"],
+                   m["address"], m["community_name"], m["site_name"], _local(m["sampled_at"]), m["sampler"],
+                   str(STATE_LABELS[m["state"]]),
                    str(RESULT_LABELS[m["individual_result"]]) if m["individual_result"] else "",
-                   m["retest_tube_code"] or ""]
+                   m["retest_tube_code"]]
 
 
 def _local(iso: str | None) -> str:
