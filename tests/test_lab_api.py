@@ -127,3 +127,20 @@ def test_result_files_gb18030_csv_and_xlsx(client, field):
     nofile = client.post("/api/v1/results", headers=field["lab"], content_type="multipart/form-data",
                          data={"other": "x"})
     assert nofile.status_code == 400 and nofile.get_json()["error"]["code"] == "no_file"
+
+
+def test_out_of_range_times_and_round_ids_are_4xx(client, field):
+    _boxed_and_received(client, field, "API-BOX-R", ["API-POOL-2"])
+    body = client.post("/api/v1/results", headers=field["lab"], json={"results": [
+        {"tube_code": "API-POOL-2", "result": "negative", "tested_at": "0001-01-01T00:00:00+14:00"},
+        {"tube_code": "API-POOL-2", "result": "negative", "tested_at": "9999-12-31T23:59:59-12:00"},
+        {"tube_code": "API-POOL-2", "result": "negative", "tested_at": "0001-01-01 00:00"}]}).get_json()
+    assert body["updated"] == 0 and [r["code"] for r in body["rejected"]] == ["invalid_tested_at"] * 3
+    for path in ("positives", "turnaround"):
+        for round_id in ("99999999999999999999", "2147483648", "0", "999"):
+            response = client.get(f"/api/v1/{path}?round_id={round_id}", headers=field["admin"])
+            assert response.status_code == 404 and response.get_json()["error"]["code"] == "unknown_round"
+        arabic = client.get(f"/api/v1/{path}?round_id=١", headers=field["admin"])
+        assert arabic.status_code == 400 and arabic.get_json()["error"]["code"] == "invalid_round_id"
+    rid = the_round().id
+    assert client.get(f"/api/v1/positives?round_id={rid}", headers=field["admin"]).get_json() == {"pools": []}

@@ -88,3 +88,12 @@ def test_downloads_neutralise_formulas_and_drop_control_characters(client, demo_
     rows = list(load_workbook(io.BytesIO(book.data)).active.iter_rows(values_only=True))
     assert [row[5] for row in rows[1:]] == expected and rows[-1][2] == "'=1+1"
     assert rows[0][5] == "住址" and rows[1][0] == "SAFE-POOL"
+
+
+def test_an_unknown_round_is_a_404_page(client, demo_city, make_user):
+    make_user("coordinator", username="round_coord", region="120101")
+    login(client, "round_coord")
+    for url in ("/positives", "/positives/export.csv", "/positives/export.xlsx", "/positives/print"):
+        assert client.get(f"{url}?round_id=99999999999999999999").status_code == 404
+        assert client.get(f"{url}?round_id=999").status_code == 404
+    assert client.get("/positives?round_id=abc").status_code == 200  # not a number: all rounds

@@ -19,7 +19,7 @@ def _int_arg(name: str, required: bool = False) -> int | None:
     raw = request.args.get(name, "").strip()
     if not raw and not required:
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise BadRequest(_l("%(name)s must be a whole number.", name=name), code=f"invalid_{name}")
     return int(raw)
 

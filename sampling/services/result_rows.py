@@ -51,7 +51,10 @@ def parse_tested_at(raw) -> datetime | None:
         raise ValueError(text) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(current_app.config.get("LOCAL_TIMEZONE", "Asia/Shanghai")))
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00, 9999-12-31T23:59:59-12:00: no such UTC time
+        raise ValueError(text) from None
 
 
 def make_row(number, tube_code, result, tested_at=None) -> Row:

@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from sampling.extensions import db
 from sampling.models import Region, Site, Tube
-from sampling.services.rounds import get_round
+from sampling.services.positives import known_round
 
 LEGS = {"sealed_to_received": ("sealed_at", "received_at"),
         "received_to_resulted": ("received_at", "resulted_at"),
@@ -33,7 +33,7 @@ def turnaround(round_id: int, region: Region | None = None) -> dict:
     """For each leg (sealed→received, received→resulted, sealed→resulted): the number of tubes
     measured and the median and 90th percentile in minutes. ``region`` limits it to tubes of
     sites in that region."""
-    rnd = get_round(round_id)
+    rnd = known_round(round_id)
     answer = {"round_id": rnd.id, "region_code": region.code if region else None}
     for leg, (start_name, end_name) in LEGS.items():
         start, end = getattr(Tube, start_name), getattr(Tube, end_name)

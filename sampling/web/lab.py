@@ -76,7 +76,8 @@ def lab_upload():
 def _filters():
     round_id = request.args.get("round_id", "")
     status = request.args.get("status", "")
-    return (int(round_id) if round_id.isdigit() else None), (status if status in ("open", "closed") else None)
+    round_id = int(round_id) if round_id.isascii() and round_id.isdigit() else None
+    return round_id, (status if status in ("open", "closed") else None)
 
 
 @bp.get("/positives")
