@@ -134,7 +134,8 @@ def test_lab_uploads_a_days_file_and_reads_the_report(page, demo_city, make_user
     page.wait_for_selector("#report")
     assert page.locator("#count-updated").inner_text() == "3"
     assert page.locator("#report-positives li").count() == 2
-    assert "FILE-9999" in page.locator("#report-unknown").inner_text()
+    unknown = page.locator("#report-unknown tbody tr")
+    assert unknown.count() == 1 and [c.inner_text() for c in unknown.first.locator("td").all()] == ["5", "FILE-9999"]
     refused = page.locator("#report-rejected tbody tr")
     assert refused.count() == 1 and refused.first.locator("td").first.inner_text() == "6"
 

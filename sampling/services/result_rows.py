@@ -1,5 +1,6 @@
 """Lab result rows as labs send them: JSON items, or CSV/XLSX rows ``tube_code,result[,tested_at]``,
 each checked on its own (tube code, result word, test time) before anything is written."""
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,9 @@ _ALIASES = {
 }
 _RESULT_WORDS = {word: result for result, words in _ALIASES.items() for word in words}
 RESULT_LABELS = {"negative": _l("negative"), "positive": _l("positive"), "invalid": _l("invalid")}
+# how Excel shows a date and time in China: 2022/1/10 14:30, 2022-1-10 9:05:00, 2022年1月10日 14:30
+_EXCEL_TIME = re.compile(r"(\d{4})[-/年](\d{1,2})[-/月](\d{1,2})日?"
+                         r"(?:(?:\s+|T|(?<=日))(\d{1,2}):(\d{2})(?::(\d{2}))?)?")
 FILE_COLUMNS = {"tube_code": ("管码", "试管编码", "采样管编码", "条码", "tube"),
                 "result": ("结果", "检测结果"), "tested_at": ("检测时间", "报告时间")}
 
@@ -41,14 +45,16 @@ def parse_result(raw) -> str | None:
 
 
 def parse_tested_at(raw) -> datetime | None:
-    """An ISO time; without a zone it is local time (LOCAL_TIMEZONE, Asia/Shanghai by default)."""
+    """A test time as labs write it: ISO 8601 (2022-01-10T14:30:00+08:00) or as Excel shows it in
+    China (2022/1/10 14:30, 2022-1-10 9:05, 2022年1月10日 14:30). Without a zone it is local time
+    (LOCAL_TIMEZONE, Asia/Shanghai by default). ValueError when it is not a time."""
     text = identity.normalize_text(raw) if isinstance(raw, str) else ""
     if not text:
         return None
     try:
         moment = datetime.fromisoformat(text.replace("/", "-"))
     except ValueError:
-        raise ValueError(text) from None
+        moment = _wall_clock(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(current_app.config.get("LOCAL_TIMEZONE", "Asia/Shanghai")))
     try:
@@ -57,14 +63,26 @@ def parse_tested_at(raw) -> datetime | None:
         raise ValueError(text) from None
 
 
+def _wall_clock(text: str) -> datetime:
+    match = _EXCEL_TIME.fullmatch(text)
+    if match is None:
+        raise ValueError(text)
+    return datetime(*(int(part) for part in match.groups(default="0")))  # ValueError: month 13, 25:00
+
+
 def make_row(number, tube_code, result, tested_at=None) -> Row:
-    """One input row, checked on its own (code, result word, time)."""
-    code = identity.normalize_text(tube_code) if isinstance(tube_code, str) else ""
+    """One input row, checked on its own (code, result word, time). A code or time that is not
+    text (a JSON number) is refused, and echoed as sent."""
+    code = identity.normalize_text(tube_code) if isinstance(tube_code, str) else _echo(tube_code)
     row = Row(number, code, parse_result(result))
-    if not CODE.fullmatch(code):
+    if tube_code is not None and not isinstance(tube_code, str):
+        row.error = ("invalid_tube_code", _l("Send the tube code as text (in quotes), not as a number."))
+    elif not CODE.fullmatch(code):
         row.error = ("invalid_tube_code", _l("A tube code is 4 to 64 printable characters."))
     elif row.result is None:
         row.error = ("invalid_result", _l("The result must be negative, positive or invalid (阴性, 阳性, 无效)."))
+    elif tested_at is not None and not isinstance(tested_at, str):
+        row.error = ("invalid_tested_at", _l("Send the test time as text (2022-01-10 14:30), not as a number."))
     else:
         try:
             row.tested_at = parse_tested_at(tested_at)
@@ -74,6 +92,11 @@ def make_row(number, tube_code, result, tested_at=None) -> Row:
             if row.tested_at is not None and row.tested_at > utcnow() + timedelta(minutes=10):
                 row.error = ("invalid_tested_at", _l("The test time is in the future."))
     return row
+
+
+def _echo(value) -> str:
+    """A value that is not text, as the report shows it back."""
+    return "" if value is None else str(value)[:64]
 
 
 def rows_from_json(data) -> Iterator[Row]:

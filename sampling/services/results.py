@@ -39,14 +39,23 @@ class Report:
     def __init__(self):
         self.updated = self.corrected = self.unchanged = 0
         self.unknown: list[str] = []
+        self.unknown_rows: list[dict] = []  # the same tubes with their file row numbers
         self.rejected: list[dict] = []
         self.flagged_ids: list[int] = []
 
     def reject(self, row: Row, code: str, message) -> None:
-        entry = {"tube_code": row.tube_code, "code": code, "message": str(message)}
+        self.rejected.append(self._entry(row, code=code, message=str(message)))
+
+    def not_found(self, row: Row) -> None:
+        self.unknown.append(row.tube_code)
+        self.unknown_rows.append(self._entry(row))
+
+    @staticmethod
+    def _entry(row: Row, **fields) -> dict:
+        entry = {"tube_code": row.tube_code, **fields}
         if row.number is not None:
             entry["row"] = row.number
-        self.rejected.append(entry)
+        return entry
 
 
 def post_results(user: User, rows: Iterable[Row], correct: bool = False) -> dict:
@@ -85,7 +94,8 @@ def post_results(user: User, rows: Iterable[Row], correct: bool = False) -> dict
             raise
     from sampling.services.positives import lab_summary
     return {"updated": report.updated, "corrected": report.corrected, "unchanged": report.unchanged,
-            "unknown": report.unknown, "rejected": report.rejected, "positives": lab_summary(report.flagged_ids)}
+            "unknown": report.unknown, "unknown_rows": report.unknown_rows, "rejected": report.rejected,
+            "positives": lab_summary(report.flagged_ids)}
 
 
 def _current(codes) -> dict[str, tuple]:
@@ -102,7 +112,7 @@ def _apply_chunk(user: User, chunk: list[Row], correct: bool, now: datetime, rep
     for row in chunk:
         found = tubes.get(row.tube_code)
         if found is None:
-            report.unknown.append(row.tube_code)
+            report.not_found(row)
             continue
         tube_id, status, result, received_at = found
         if status == TubeStatus.RECEIVED.value:
