@@ -219,3 +219,35 @@ def test_turnaround_medians_and_90th_percentile(city):
     assert street["sealed_to_received"] == {"tubes": 1, "median_minutes": 240.0, "p90_minutes": 240.0}
     empty = turnaround(the_round().id, get_region("120103"))
     assert empty["sealed_to_resulted"] == {"tubes": 0, "median_minutes": None, "p90_minutes": None}
+
+
+def test_turnaround_percentiles_match_a_reference_in_one_query(city, is_postgres):
+    import statistics
+
+    from sqlalchemy import event, update
+
+    from sampling.models import Tube
+    staff, people, pool, clean, spoilt = city
+    minutes = [7, 180, 35, 61, 90, 12, 300, 45]  # sealed → received; the first tube is still on its way
+    tubes = [sealed_tube(f"TAT-{i:04d}", "S-HP-002", [resident(500 + i)]) for i in range(len(minutes))]
+    db.session.commit()
+    for i, (tube, wait) in enumerate(zip(tubes, minutes, strict=True)):
+        received = T0 + timedelta(minutes=wait) if i else None
+        db.session.execute(update(Tube).where(Tube.id == tube.id).values(
+            status="received" if i else "sealed", sealed_at=T0, received_at=received))
+    db.session.commit()
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        figures = turnaround(the_round().id)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    measured = minutes[1:]
+    leg = figures["sealed_to_received"]
+    assert leg["tubes"] == len(measured)
+    assert leg["median_minutes"] == round(statistics.median(measured), 1)
+    assert leg["p90_minutes"] == round(statistics.quantiles(measured, n=10, method="inclusive")[8], 1)
+    assert figures["received_to_resulted"] == {"tubes": 0, "median_minutes": None, "p90_minutes": None}
+    if is_postgres:  # every figure of every leg in one pass over the round's tubes
+        assert len([s for s in statements if "FROM tubes" in s]) == 1
