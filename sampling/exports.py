@@ -1,6 +1,7 @@
 """Writing lists as spreadsheets people open in Excel: CSV (UTF-8 with BOM, which Excel in China
 opens correctly) streamed in chunks, and XLSX written row by row (openpyxl write-only mode) to a
-temporary file. Cells that a spreadsheet would run as a formula are neutralised."""
+temporary file. Cells that a spreadsheet would run as a formula are neutralised; control
+characters are dropped."""
 import csv
 import io
 import tempfile
@@ -50,3 +51,18 @@ def xlsx_file(header: list[str], rows: Iterable[Iterable], title: str):
     book.save(handle)
     handle.seek(0)
     return handle
+
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download(fmt: str, header: list[str], rows: Iterable[Iterable], filename: str, title: str):
+    """A Flask response for ``filename`` (its extension given by ``fmt``, csv or xlsx): the CSV
+    streamed within the request's context (so that localized labels still resolve), the XLSX
+    from its temporary file."""
+    from flask import Response, send_file, stream_with_context
+    if fmt == "csv":
+        return Response(stream_with_context(csv_chunks(header, rows)), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return send_file(xlsx_file(header, rows, title), as_attachment=True, download_name=filename,
+                     mimetype=XLSX_MIMETYPE)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from sampling.extensions import db
 from sampling.models import Region, Resident, Round, Sample, Site, Tube
+from sampling.services import boxes
 
 T0 = datetime(2026, 11, 22, 0, 30, tzinfo=UTC)
 
@@ -46,3 +47,12 @@ def sealed_tube(code: str, site: str, people, capacity: int = 10, sampler=None, 
 
 def sample_of(person: Resident, tube: Tube) -> Sample:
     return db.session.scalar(select(Sample).where(Sample.resident_id == person.id, Sample.tube_id == tube.id))
+
+
+def at_the_lab(sampler, lab, box_code: str, tube_codes) -> None:
+    """The sealed tubes boxed by ``sampler``, handed over, and received by ``lab``."""
+    boxes.create_box(sampler, box_code)
+    for code in tube_codes:
+        boxes.add_tube(sampler, box_code, code)
+    boxes.hand_over(sampler, box_code)
+    boxes.receive(lab, box_code)

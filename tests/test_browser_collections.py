@@ -56,3 +56,33 @@ def test_coordinator_backfills_one_form_and_a_file(page, demo_city, make_user, t
     report = page.locator("#report").inner_text()
     assert "已登记 1 人" in report and "未通过 1 人" in report
     assert page.locator("tr.outcome-added").count() == 1 and page.locator("tr.outcome-failed").count() == 1
+
+
+def test_resident_sees_their_individual_result_after_a_positive_pool(page, demo_city, make_user):
+    from datetime import timedelta
+
+    from sampling.extensions import db
+    from sampling.services import results
+    from tests.lab_fixtures import T0, at_the_lab, resident, sealed_tube
+    sampler, lab = make_user("sampler", sites=("S-HP-001",)), make_user("lab")
+    people = [resident(i) for i in range(10)]
+    sealed_tube("QRY-POOL", "S-HP-001", people, sampler=sampler)
+    sealed_tube("QRY-SOLO", "S-HP-001", [people[0]], capacity=1, at=T0 + timedelta(hours=3))
+    db.session.commit()
+    at_the_lab(sampler, lab, "QRY-BOX", ["QRY-POOL", "QRY-SOLO"])
+    results.post_results(lab, [results.make_row(None, "QRY-POOL", "positive"),
+                               results.make_row(None, "QRY-SOLO", "negative")])
+
+    page.goto("/query")
+    page.fill("#id_number", people[0].id_number)
+    page.fill("#name", people[0].name)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    cells = page.locator("#records tbody tr td:last-child")
+    assert [cells.nth(i).inner_text() for i in range(cells.count())] == ["阴性。", "您的单采复核结果为阴性。"]
+    assert page.locator("#records tbody tr").nth(1).locator("td.result-retest_negative").count() == 1
+    page.fill("#id_number", people[1].id_number)
+    page.fill("#name", people[1].name)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert "请原地等待单独复采" in page.locator("#records tbody").inner_text()

@@ -7,7 +7,7 @@ import pytest
 from sampling.extensions import db
 from sampling.services import boxes, results
 from tests.conftest import PASSWORD
-from tests.lab_fixtures import resident, sealed_tube
+from tests.lab_fixtures import at_the_lab, resident, sealed_tube
 
 pytestmark = pytest.mark.browser
 
@@ -78,19 +78,25 @@ def test_box_hand_over_receive_and_scan_a_positive(page, demo_city, make_user):
     assert "更正" in page.locator("#result-log li").first.inner_text()
 
 
-def test_coordinator_is_told_of_a_new_positive_without_reloading(page, server, demo_city, make_user):
+def _pool_at_the_lab(server, make_user, prefix):
+    """A 10-in-1 tube <prefix>-TUBE received by the lab, the notice polled every second; the lab user."""
     server.config["POSITIVES_NOTICE_SECONDS"] = 1
     sampler, lab = make_user("sampler", sites=("S-HP-001",)), make_user("lab")
-    make_user("coordinator", username="zhou_coord", region="120101001")
-    sealed_tube("NOTE-TUBE", "S-HP-001", [resident(i) for i in range(10)], sampler=sampler)
+    sealed_tube(f"{prefix}-TUBE", "S-HP-001", [resident(i) for i in range(10)], sampler=sampler)
     db.session.commit()
-    boxes.create_box(sampler, "NOTE-BOX")
-    boxes.add_tube(sampler, "NOTE-BOX", "NOTE-TUBE")
-    boxes.hand_over(sampler, "NOTE-BOX")
-    boxes.receive(lab, "NOTE-BOX")
+    at_the_lab(sampler, lab, f"{prefix}-BOX", [f"{prefix}-TUBE"])
+    return lab
+
+
+def test_coordinator_is_told_of_a_new_positive_without_reloading(page, server, demo_city, make_user):
+    make_user("coordinator", username="zhou_coord", region="120101001")
+    lab = _pool_at_the_lab(server, make_user, "NOTE")
 
     log_in(page, "zhou_coord")
-    page.wait_for_function("window.localStorage.getItem('positivesSeenAt') !== null")
+    page.goto("/positives")  # the list as it is: nothing to find yet
+    page.wait_for_selector("#no-pools")
+    page.goto("/")
+    page.wait_for_timeout(1500)
     assert page.locator("#positives-notice").count() == 0
     results.post_results(lab, [results.make_row(None, "NOTE-TUBE", "positive")])
     page.wait_for_selector("#positives-notice", timeout=8000)
@@ -128,6 +134,24 @@ def test_lab_uploads_a_days_file_and_reads_the_report(page, demo_city, make_user
     page.wait_for_selector("#report")
     assert page.locator("#count-updated").inner_text() == "3"
     assert page.locator("#report-positives li").count() == 2
-    assert "FILE-9999" in page.locator("#report-unknown").inner_text()
+    unknown = page.locator("#report-unknown tbody tr")
+    assert unknown.count() == 1 and [c.inner_text() for c in unknown.first.locator("td").all()] == ["5", "FILE-9999"]
     refused = page.locator("#report-rejected tbody tr")
     assert refused.count() == 1 and refused.first.locator("td").first.inner_text() == "6"
+
+
+def test_a_coordinators_first_visit_shows_the_open_pools_of_their_area(page, server, demo_city, make_user):
+    make_user("coordinator", username="wu_coord", region="120101")
+    lab = _pool_at_the_lab(server, make_user, "OPEN")
+    results.post_results(lab, [results.make_row(None, "OPEN-TUBE", "invalid")])  # before they ever log in
+
+    log_in(page, "wu_coord")
+    page.wait_for_selector("#positives-notice")
+    assert "1 个阳性或无效混管仍有人员待跟进" in page.locator("#positives-notice").inner_text()
+    page.click("#positives-notice a")
+    page.wait_for_selector("section.pool")
+    page.wait_for_timeout(1500)  # opened: no banner any more, on the list or elsewhere
+    assert page.locator("#positives-notice").count() == 0
+    page.goto("/")
+    page.wait_for_timeout(1500)
+    assert page.locator("#positives-notice").count() == 0

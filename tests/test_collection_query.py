@@ -63,3 +63,48 @@ def test_query_api_is_public_and_rate_limited(make_app, sampled):
 def test_query_api_refuses_empty_input(client):
     assert client.post("/api/v1/query", json={}).status_code == 422
     assert client.post("/api/v1/query", data="x").status_code == 400
+
+
+def test_the_query_after_the_individual_retest_end_to_end(client, demo_city, make_user, token_for):
+    """Scanned into a 10-in-1 pool, the pool positive, the person resampled alone and negative:
+    all through the API, then the person's own query shows the individual result."""
+    sampler, lab = token_for(make_user("sampler", sites=("S-HP-001",))), token_for(make_user("lab"))
+    people, round_id = make_residents(10), current_round().id
+
+    def post(path, body=None, headers=sampler):
+        response = client.post(path, json=body, headers=headers)
+        assert response.status_code in (200, 201), response.get_json()
+        return response.get_json()
+
+    def through_the_lab(box, tube, result):
+        post("/api/v1/boxes", {"box_code": box})
+        post(f"/api/v1/boxes/{box}/tubes", {"tube_code": tube})
+        post(f"/api/v1/boxes/{box}/handover")
+        post(f"/api/v1/boxes/{box}/receive", headers=lab)
+        return post("/api/v1/results", {"results": [{"tube_code": tube, "result": result}]}, headers=lab)
+
+    def query(person):
+        response = client.post("/api/v1/query", json={"id_number": person.id_number, "name": person.name},
+                               headers={"Accept-Language": "en"})
+        assert response.status_code == 200
+        return response.get_json()["records"]
+
+    post("/api/v1/tubes", {"tube_code": "E2E-POOL", "round_id": round_id, "site_code": "S-HP-001"})
+    for person in people:
+        scanned = post("/api/v1/tubes/E2E-POOL/samples", {"qr": qr(person), "client_id": cid()})
+    assert scanned["tube"]["status"] == "sealed"  # the tenth sample filled it
+    assert query(people[0])[0]["result"]["state"] == "pending"
+    assert len(through_the_lab("E2E-BOX-1", "E2E-POOL", "positive")["positives"][0]["residents"]) == 10
+    told = query(people[0])[0]["result"]
+    assert told["state"] == "retest_required" and told["individual_result"] is None
+
+    post("/api/v1/tubes", {"tube_code": "E2E-SOLO", "round_id": round_id, "site_code": "S-HP-001", "capacity": 1})
+    post("/api/v1/tubes/E2E-SOLO/samples", {"qr": qr(people[0]), "client_id": cid(), "resample": True})
+    assert query(people[0])[1]["result"]["state"] == "retest_pending"
+    through_the_lab("E2E-BOX-2", "E2E-SOLO", "negative")
+    retest, pooled = query(people[0])  # newest first
+    assert retest["result"]["state"] == "negative" and retest["tube_status"] == "resulted"
+    assert pooled["result"] == {"state": "retest_negative", "message": "Your individual retest is negative.",
+                                "individual_result": "negative", "resulted_at": pooled["result"]["resulted_at"]}
+    assert pooled["result"]["resulted_at"] is not None
+    assert query(people[1])[0]["result"]["state"] == "retest_required"  # not resampled yet

@@ -76,11 +76,13 @@ def test_chain_over_the_api(client, field):
     assert client.get("/api/v1/positives", headers=field["lab"]).status_code == 403
     assert client.get("/api/v1/positives?round_id=x", headers=field["admin"]).status_code == 400
 
+    # hedong has only opened a filtered list so far: the notice counts the open pools of the area
     notice = client.get("/api/v1/positives/notice", headers=field["hedong"]).get_json()
-    assert notice["count"] == 0 and notice["now"]
-    recent = client.get("/api/v1/positives/notice?since=2020-01-01T00:00:00Z", headers=field["hedong"]).get_json()
-    assert recent["count"] == 1 and recent["pools"][0]["tube_code"] == "API-POOL-1"
-    assert client.get("/api/v1/positives/notice?since=soon", headers=field["hedong"]).status_code == 400
+    assert notice["basis"] == "open" and notice["count"] == 1 and notice["pools"][0]["tube_code"] == "API-POOL-1"
+    assert client.get("/api/v1/positives", headers=field["hedong"]).status_code == 200
+    assert client.get("/api/v1/positives/notice", headers=field["hedong"]).get_json() == {
+        "basis": "new", "count": 0, "pools": []}
+    assert client.get("/api/v1/positives/notice", headers=field["lab"]).status_code == 403
 
     figures = client.get(f"/api/v1/turnaround?round_id={rid}", headers=field["admin"]).get_json()
     assert figures["sealed_to_resulted"]["tubes"] == 2
@@ -99,6 +101,7 @@ def test_result_files_gb18030_csv_and_xlsx(client, field):
                            data={"file": (io.BytesIO(csv_text.encode("gb18030")), "结果.csv")})
     body = response.get_json()
     assert response.status_code == 200 and body["updated"] == 2 and body["unknown"] == ["API-NOPE"]
+    assert body["unknown_rows"] == [{"tube_code": "API-NOPE", "row": 4}]
     assert body["rejected"][0]["row"] == 5 and body["rejected"][0]["code"] == "invalid_result"
     assert body["positives"][0]["tube_code"] == "API-POOL-2"
 
@@ -125,3 +128,47 @@ def test_result_files_gb18030_csv_and_xlsx(client, field):
     nofile = client.post("/api/v1/results", headers=field["lab"], content_type="multipart/form-data",
                          data={"other": "x"})
     assert nofile.status_code == 400 and nofile.get_json()["error"]["code"] == "no_file"
+
+
+def test_out_of_range_times_and_round_ids_are_4xx(client, field):
+    _boxed_and_received(client, field, "API-BOX-R", ["API-POOL-2"])
+    body = client.post("/api/v1/results", headers=field["lab"], json={"results": [
+        {"tube_code": "API-POOL-2", "result": "negative", "tested_at": "0001-01-01T00:00:00+14:00"},
+        {"tube_code": "API-POOL-2", "result": "negative", "tested_at": "9999-12-31T23:59:59-12:00"},
+        {"tube_code": "API-POOL-2", "result": "negative", "tested_at": "0001-01-01 00:00"}]}).get_json()
+    assert body["updated"] == 0 and [r["code"] for r in body["rejected"]] == ["invalid_tested_at"] * 3
+    for path in ("positives", "turnaround"):
+        for round_id in ("99999999999999999999", "2147483648", "0", "999"):
+            response = client.get(f"/api/v1/{path}?round_id={round_id}", headers=field["admin"])
+            assert response.status_code == 404 and response.get_json()["error"]["code"] == "unknown_round"
+        arabic = client.get(f"/api/v1/{path}?round_id=١", headers=field["admin"])
+        assert arabic.status_code == 400 and arabic.get_json()["error"]["code"] == "invalid_round_id"
+    rid = the_round().id
+    assert client.get(f"/api/v1/positives?round_id={rid}", headers=field["admin"]).get_json() == {"pools": []}
+
+
+def test_results_refuse_values_that_are_not_text_and_read_excel_times(client, field):
+    _boxed_and_received(client, field, "API-BOX-X", ["API-POOL-1", "API-POOL-2", "API-POOL-3"])
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+    soon = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(minutes=2)  # after the receipt just now
+    excel = f"{soon.year}/{soon.month}/{soon.day} {soon.hour}:{soon.minute:02d}"
+    body = client.post("/api/v1/results", headers=field["lab"], json={"results": [
+        {"tube_code": 12345678, "result": "negative"},
+        {"tube_code": "API-POOL-1", "result": "negative", "tested_at": 123},
+        {"tube_code": "API-POOL-2", "result": "negative", "tested_at": excel},
+        {"tube_code": "NOPE-0001", "result": "negative"}]}).get_json()
+    assert [(r["tube_code"], r["code"]) for r in body["rejected"]] == [
+        ("12345678", "invalid_tube_code"), ("API-POOL-1", "invalid_tested_at")]
+    assert "文本" in body["rejected"][1]["message"]
+    assert body["updated"] == 1 and body["unknown"] == ["NOPE-0001"] and body["unknown_rows"] == [
+        {"tube_code": "NOPE-0001"}]
+    from sampling.models import Tube
+    stored = db.session.execute(db.select(Tube.result, Tube.resulted_at).where(Tube.code == "API-POOL-2")).one()
+    assert stored == ("negative", soon.replace(second=0, microsecond=0))
+
+    dashed = excel.replace("/", "-")  # 2022-1-10 9:05
+    csv_text = f"管码,结果,检测时间\r\nAPI-POOL-3,阳性,{dashed}\r\n"
+    upload = client.post("/api/v1/results", headers=field["lab"], content_type="multipart/form-data",
+                         data={"file": (io.BytesIO(csv_text.encode("gb18030")), "结果.csv")}).get_json()
+    assert upload["updated"] == 1 and upload["rejected"] == []

@@ -1,15 +1,16 @@
 """Concurrency rules held by the database: real concurrent clients (threads with their own
 sessions) on PostgreSQL race for one tube, one box, one result."""
 import threading
+import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from sampling.errors import Conflict
 from sampling.extensions import db
 from sampling.models import Box, Tube, TubeEvent, User
-from sampling.services import boxes, results
-from tests.lab_fixtures import resident, sealed_tube
+from sampling.services import boxes, positives, results
+from tests.lab_fixtures import at_the_lab, resident, sealed_tube
 
 
 @pytest.fixture(autouse=True)
@@ -116,19 +117,20 @@ def test_one_result_per_tube_under_racing_uploads(crew):
     assert db.session.scalar(select(func.count()).select_from(TubeEvent).where(TubeEvent.action == "resulted")) == 1
 
 
-def test_crossing_uploads_each_apply_once_without_a_500(crew, monkeypatch):
-    server, sampler_id, lab_id = crew
-    # tubes of two sites: the statistics trigger keeps one counter row per site, and two tubes of
-    # one site would already be serialised on that row (no crossing, just a wait)
-    for code, site in (("CROSS-0001", "S-HP-001"), ("CROSS-0002", "S-HP-002")):
+def _two_sites_at_the_lab(sampler_id, lab_id, prefix):
+    """<prefix>-0001 and -0002, one tube at each of two sites, received by the lab. Two sites: the
+    statistics trigger keeps one counter row per site, and two tubes of one site would already be
+    serialised on that row (no crossing, just a wait)."""
+    codes = [f"{prefix}-0001", f"{prefix}-0002"]
+    for code, site in zip(codes, ("S-HP-001", "S-HP-002"), strict=True):
         sealed_tube(code, site, [resident(int(code[-1]))])
     db.session.commit()
-    sampler = db.session.get(User, sampler_id)
-    boxes.create_box(sampler, "CROSS-BOX")
-    for code in ("CROSS-0001", "CROSS-0002"):
-        boxes.add_tube(sampler, "CROSS-BOX", code)
-    boxes.hand_over(sampler, "CROSS-BOX")
-    boxes.receive(db.session.get(User, lab_id), "CROSS-BOX")
+    at_the_lab(db.session.get(User, sampler_id), db.session.get(User, lab_id), f"{prefix}-BOX", codes)
+
+
+def test_crossing_uploads_each_apply_once_without_a_500(crew, monkeypatch):
+    server, sampler_id, lab_id = crew
+    _two_sites_at_the_lab(sampler_id, lab_id, "CROSS")
     monkeypatch.setattr(results, "CHUNK", 1)
     both_hold_one, original = threading.Barrier(2), results._apply_chunk
     calls = threading.local()
@@ -154,3 +156,50 @@ def test_crossing_uploads_each_apply_once_without_a_500(crew, monkeypatch):
     assert db.session.scalar(select(func.count()).select_from(TubeEvent).where(
         TubeEvent.action == "resulted")) == 2
     assert set(db.session.scalars(select(Tube.result).where(Tube.code.like("CROSS-%")))) == {"negative"}
+
+
+def test_notice_cursor_follows_the_commit_order(crew, make_user, monkeypatch):
+    """Upload A has numbered its positive tube but not committed; upload B flags another tube
+    meanwhile; the coordinator opens the list before A commits. Both pools must be announced:
+    B's number may not be one that A's late commit lands at or below."""
+    server, sampler_id, lab_id = crew
+    coordinator = make_user("coordinator", region="120101")
+    _two_sites_at_the_lab(sampler_id, lab_id, "FLAG")
+    first_id = db.session.scalar(select(Tube.id).where(Tube.code == "FLAG-0001"))
+    numbered, release, original = threading.Event(), threading.Event(), results._number_flagged
+
+    def number_then_hold(tube_ids):
+        original(tube_ids)
+        if first_id in tube_ids:
+            numbered.set()
+            release.wait(60)  # A holds its uncommitted number
+
+    monkeypatch.setattr(results, "_number_flagged", number_then_hold)
+
+    def upload(code):
+        with server.app_context():
+            try:
+                results.post_results(db.session.get(User, lab_id), [results.make_row(None, code, "positive")])
+            finally:
+                db.session.remove()
+
+    a = threading.Thread(target=upload, args=("FLAG-0001",))
+    a.start()
+    assert numbered.wait(30)
+    b = threading.Thread(target=upload, args=("FLAG-0002",))
+    b.start()
+    waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+    for _ in range(200):  # B either waits for A's lock or (without it) commits on its own
+        if not b.is_alive() or db.session.scalar(text(waiting)):
+            break
+        time.sleep(0.05)
+    db.session.rollback()
+    listed = {p["tube_code"] for p in positives.list_pools(db.session.get(User, coordinator.id), mark_seen=True)}
+    release.set()
+    a.join(60)
+    b.join(60)
+    assert "FLAG-0001" not in listed  # A had not committed
+    db.session.expire_all()
+    told = positives.notice(db.session.get(User, coordinator.id))
+    assert {p["tube_code"] for p in told["pools"]} == {"FLAG-0001", "FLAG-0002"} - listed
+    assert told["count"] == 2 - len(listed)

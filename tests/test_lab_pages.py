@@ -1,14 +1,15 @@
 """The lab pages through the test client: menus by role, upload form with its report, the
 positives list, its downloads (CSV, XLSX read back with openpyxl) and print view."""
+import csv
 import io
 
 import pytest
 from openpyxl import load_workbook
 
 from sampling.extensions import db
-from sampling.services import boxes
+from sampling.services import boxes, results
 from tests.conftest import csrf_from, login
-from tests.lab_fixtures import resident, sealed_tube
+from tests.lab_fixtures import at_the_lab, resident, sealed_tube
 
 
 @pytest.fixture
@@ -63,3 +64,36 @@ def test_upload_page_reports_rows_and_coordinator_gets_the_list(client, ready, m
     printed = client.get("/positives/print").get_data(as_text=True)
     assert "PAGE-POOL" in printed and "window.print()" in printed
     assert client.get("/positives/export.pdf").status_code == 404
+
+
+def test_downloads_neutralise_formulas_and_drop_control_characters(client, demo_city, make_user):
+    sampler, lab = make_user("sampler", sites=("S-HP-001",)), make_user("lab")
+    make_user("coordinator", username="safe_coord", region="120101")
+    addresses = ['=HYPERLINK("http://evil.example","点此")', "+86 新华路", "-1 号楼", "@SUM(A1)", "3号楼\x01\x1f2单元"]
+    people = [resident(i, address=a) for i, a in enumerate(addresses)]
+    people.append(resident(9, name="=1+1"))
+    sealed_tube("SAFE-POOL", "S-HP-001", people, capacity=10)
+    db.session.commit()
+    at_the_lab(sampler, lab, "SAFE-BOX", ["SAFE-POOL"])
+    results.post_results(lab, [results.make_row(None, "SAFE-POOL", "positive")])
+    login(client, "safe_coord")
+
+    expected = ["'" + a for a in addresses[:4]] + ["3号楼2单元", "新华路9号"]
+    text = client.get("/positives/export.csv")
+    assert text.status_code == 200 and text.mimetype == "text/csv"
+    table = list(csv.reader(io.StringIO(text.data.decode("utf-8-sig"))))
+    assert [row[5] for row in table[1:]] == expected and table[-1][2] == "'=1+1"
+    book = client.get("/positives/export.xlsx")
+    assert book.status_code == 200
+    rows = list(load_workbook(io.BytesIO(book.data)).active.iter_rows(values_only=True))
+    assert [row[5] for row in rows[1:]] == expected and rows[-1][2] == "'=1+1"
+    assert rows[0][5] == "住址" and rows[1][0] == "SAFE-POOL"
+
+
+def test_an_unknown_round_is_a_404_page(client, demo_city, make_user):
+    make_user("coordinator", username="round_coord", region="120101")
+    login(client, "round_coord")
+    for url in ("/positives", "/positives/export.csv", "/positives/export.xlsx", "/positives/print"):
+        assert client.get(f"{url}?round_id=99999999999999999999").status_code == 404
+        assert client.get(f"{url}?round_id=999").status_code == 404
+    assert client.get("/positives?round_id=abc").status_code == 200  # not a number: all rounds

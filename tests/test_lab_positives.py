@@ -117,17 +117,84 @@ def test_resident_views(city):
 
 def test_notice_tells_the_right_coordinators(city):
     staff, people, pool, clean, spoilt = city
-    before = positives.notice(staff["hedong"], None)
-    assert before["count"] == 0
-    since = before["now"]
-    from datetime import datetime
+    # never opened the list: the notice counts the open pools of their area (none yet)
+    assert positives.notice(staff["hedong"]) == {"basis": "open", "count": 0, "pools": []}
+    for who in ("hedong", "hexi", "admin"):
+        positives.list_pools(staff[who], mark_seen=True)
+    assert positives.notice(staff["hedong"]) == {"basis": "new", "count": 0, "pools": []}
     _through_the_lab(staff, "BOX-0004", [pool, clean], [("POOL-0001", "positive"), ("POOL-0002", "negative")])
-    moment = datetime.fromisoformat(since)
-    hedong = positives.notice(staff["hedong"], moment)
-    assert hedong["count"] == 1 and hedong["pools"][0]["tube_code"] == "POOL-0001"
-    assert positives.notice(staff["hexi"], moment)["count"] == 0
-    assert positives.notice(staff["admin"], moment)["count"] == 1
-    assert positives.notice(staff["admin"], datetime.fromisoformat(hedong["now"]))["count"] == 0
+    hedong = positives.notice(staff["hedong"])
+    assert hedong["basis"] == "new" and hedong["count"] == 1 and hedong["pools"][0]["tube_code"] == "POOL-0001"
+    assert positives.notice(staff["hexi"])["count"] == 0
+    assert positives.notice(staff["admin"])["count"] == 1
+    # a filtered list is not the whole list: the pool stays announced
+    positives.list_pools(staff["admin"], the_round().id, mark_seen=True)
+    positives.list_pools(staff["admin"], status="open", mark_seen=True)
+    assert positives.notice(staff["admin"])["count"] == 1
+    positives.list_pools(staff["admin"], mark_seen=True)
+    assert positives.notice(staff["admin"])["count"] == 0
+    assert positives.notice(staff["hedong"])["count"] == 1  # seen per user
+
+
+def test_notice_announces_results_tested_hours_ago(city):
+    staff, people, pool, clean, spoilt = city
+    positives.list_pools(staff["hedong"], mark_seen=True)
+    boxes.create_box(staff["sampler"], "BOX-0006")
+    boxes.add_tube(staff["sampler"], "BOX-0006", pool.code)
+    boxes.hand_over(staff["sampler"], "BOX-0006")
+    boxes.receive(staff["lab"], "BOX-0006")
+    from sqlalchemy import update
+
+    from sampling.models import Tube
+    from sampling.models.base import utcnow
+    # received this morning, tested three hours ago, the day's file uploaded only now
+    db.session.execute(update(Tube).where(Tube.id == pool.id).values(received_at=utcnow() - timedelta(hours=5)))
+    db.session.commit()
+    tested = (utcnow() + timedelta(hours=8) - timedelta(hours=3)).strftime("%Y-%m-%d %H:%M")  # Asia/Shanghai
+    report = results.post_results(staff["lab"], [results.make_row(2, pool.code, "阳性", tested)])
+    assert report["updated"] == 1
+    told = positives.notice(staff["hedong"])
+    assert told["count"] == 1 and told["pools"][0]["tube_code"] == "POOL-0001"
+
+
+def test_notice_announces_a_chunk_committed_after_the_list_was_opened(city, monkeypatch):
+    staff, people, pool, clean, spoilt = city
+    positives.list_pools(staff["heping_street"], mark_seen=True)
+    monkeypatch.setattr(results, "CHUNK", 1)
+    original, calls = results._apply_chunk, []
+
+    def apply(*args):
+        if calls:  # between the two chunks of one upload, the coordinator opens the list
+            listed = positives.list_pools(staff["heping_street"], mark_seen=True)
+            assert [p["tube_code"] for p in listed] == ["POOL-0001"]
+            assert positives.notice(staff["heping_street"])["count"] == 0
+        calls.append(1)
+        original(*args)
+
+    monkeypatch.setattr(results, "_apply_chunk", apply)
+    report = _through_the_lab(staff, "BOX-0007", [pool, spoilt], [("POOL-0001", "positive"), ("POOL-0003", "invalid")])
+    assert report["updated"] == 2 and len(calls) == 2
+    told = positives.notice(staff["heping_street"])
+    assert told["count"] == 1 and told["pools"][0]["tube_code"] == "POOL-0003"
+
+
+def test_first_visit_counts_the_open_pools_of_the_area(city):
+    staff, people, pool, clean, spoilt = city
+    _through_the_lab(staff, "BOX-0008", [pool, spoilt], [("POOL-0001", "positive"), ("POOL-0003", "invalid")])
+    street = positives.notice(staff["heping_street"])
+    assert street["basis"] == "open" and street["count"] == 2
+    assert {p["tube_code"] for p in street["pools"]} == {"POOL-0001", "POOL-0003"}
+    assert positives.notice(staff["hedong"])["count"] == 1 and positives.notice(staff["hexi"])["count"] == 0
+    # every member of POOL-0001 resampled alone; nine negative, one retest still waiting
+    later = T0 + timedelta(hours=3)
+    retests = [sealed_tube(f"SOLO-{i:04d}", "S-HP-001", [person], capacity=1, at=later + timedelta(minutes=i))
+               for i, person in enumerate(people)]
+    db.session.commit()
+    _through_the_lab(staff, "BOX-0010", retests, [(t.code, "negative") for t in retests[:9]])
+    assert positives.notice(staff["heping_street"])["count"] == 2  # one member still without a result
+    results.post_results(staff["lab"], [results.make_row(None, retests[9].code, "negative")])
+    assert [p["tube_code"] for p in positives.notice(staff["heping_street"])["pools"]] == ["POOL-0003"]
+    assert positives.notice(staff["hedong"])["count"] == 0  # their two members have individual results
 
 
 def test_turnaround_medians_and_90th_percentile(city):
@@ -152,3 +219,35 @@ def test_turnaround_medians_and_90th_percentile(city):
     assert street["sealed_to_received"] == {"tubes": 1, "median_minutes": 240.0, "p90_minutes": 240.0}
     empty = turnaround(the_round().id, get_region("120103"))
     assert empty["sealed_to_resulted"] == {"tubes": 0, "median_minutes": None, "p90_minutes": None}
+
+
+def test_turnaround_percentiles_match_a_reference_in_one_query(city, is_postgres):
+    import statistics
+
+    from sqlalchemy import event, update
+
+    from sampling.models import Tube
+    staff, people, pool, clean, spoilt = city
+    minutes = [7, 180, 35, 61, 90, 12, 300, 45]  # sealed → received; the first tube is still on its way
+    tubes = [sealed_tube(f"TAT-{i:04d}", "S-HP-002", [resident(500 + i)]) for i in range(len(minutes))]
+    db.session.commit()
+    for i, (tube, wait) in enumerate(zip(tubes, minutes, strict=True)):
+        received = T0 + timedelta(minutes=wait) if i else None
+        db.session.execute(update(Tube).where(Tube.id == tube.id).values(
+            status="received" if i else "sealed", sealed_at=T0, received_at=received))
+    db.session.commit()
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        figures = turnaround(the_round().id)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    measured = minutes[1:]
+    leg = figures["sealed_to_received"]
+    assert leg["tubes"] == len(measured)
+    assert leg["median_minutes"] == round(statistics.median(measured), 1)
+    assert leg["p90_minutes"] == round(statistics.quantiles(measured, n=10, method="inclusive")[8], 1)
+    assert figures["received_to_resulted"] == {"tubes": 0, "median_minutes": None, "p90_minutes": None}
+    if is_postgres:  # every figure of every leg in one pass over the round's tubes
+        assert len([s for s in statements if "FROM tubes" in s]) == 1

@@ -1,6 +1,4 @@
 """Transport boxes, lab results, positive pools and turnaround."""
-from datetime import UTC, datetime
-
 from flask import g, jsonify, request
 from flask_babel import lazy_gettext as _l
 
@@ -21,7 +19,7 @@ def _int_arg(name: str, required: bool = False) -> int | None:
     raw = request.args.get(name, "").strip()
     if not raw and not required:
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise BadRequest(_l("%(name)s must be a whole number.", name=name), code=f"invalid_{name}")
     return int(raw)
 
@@ -79,22 +77,14 @@ def post_results():
 @bp.get("/positives")
 @staff_required("coordinator", "admin")
 def list_positives():
-    pools = positives.list_pools(g.user, _int_arg("round_id"), request.args.get("status") or None)
+    pools = positives.list_pools(g.user, _int_arg("round_id"), request.args.get("status") or None, mark_seen=True)
     return jsonify(pools=pools)
 
 
 @bp.get("/positives/notice")
 @staff_required("coordinator", "admin")
 def positives_notice():
-    raw = request.args.get("since", "").strip()
-    since = None
-    if raw:
-        try:
-            since = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+"))
-        except ValueError:
-            raise BadRequest(_l("since must be an ISO 8601 time."), code="invalid_since") from None
-        since = since.replace(tzinfo=UTC) if since.tzinfo is None else since
-    return jsonify(positives.notice(g.user, since))
+    return jsonify(positives.notice(g.user))
 
 
 @bp.get("/turnaround")

@@ -2,7 +2,18 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, SmallInteger, String, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sampling.extensions import db
@@ -34,10 +45,9 @@ class Tube(db.Model):
         CheckConstraint("status IN ('open', 'sealed', 'boxed', 'received', 'resulted')", name="status"),
         Index("ix_tubes_round_site", "round_id", "site_id"),
         CheckConstraint("result IN ('negative', 'positive', 'invalid')", name="result"),
-        # the lab's new positive and invalid pools, for the coordinators' notice
-        Index("ix_tubes_flagged_resulted_at", "resulted_at",
-              postgresql_where=text("result IN ('positive', 'invalid')"),
-              sqlite_where=text("result IN ('positive', 'invalid')")),
+        # the lab's new positive and invalid pools, in the order they were flagged (the notice)
+        Index("ix_tubes_flag_seq", "flag_seq", postgresql_where=text("flag_seq IS NOT NULL"),
+              sqlite_where=text("flag_seq IS NOT NULL")),
         Index("ix_tubes_flagged_round", "round_id",
               postgresql_where=text("result IN ('positive', 'invalid')"),
               sqlite_where=text("result IN ('positive', 'invalid')")),
@@ -61,6 +71,9 @@ class Tube(db.Model):
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resulted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     result: Mapped[str | None] = mapped_column(String(10))
+    # when the tube became positive or invalid, in commit order (services/results.py): the cursor
+    # of the coordinators' new-positives notice
+    flag_seq: Mapped[int | None] = mapped_column(BigInteger)
 
     round: Mapped[Round] = relationship()
     site: Mapped[Site] = relationship()

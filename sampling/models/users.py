@@ -3,7 +3,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sampling.extensions import db
@@ -43,6 +43,8 @@ class User(UserMixin, db.Model):
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # the newest Tube.flag_seq on the positives list when this user last opened it (None: never)
+    positives_seen_seq: Mapped[int | None] = mapped_column(BigInteger)
 
     region: Mapped[Region | None] = relationship()
     sites: Mapped[list[Site]] = relationship(secondary=user_sites, order_by=Site.code)

@@ -12,7 +12,7 @@ says where the member stands:
 A positive 1-in-1 tube is already an individual result. A pool is closed when every member
 has an individual result.
 """
-from sqlalchemy import and_, select
+from sqlalchemy import and_, exists, func, not_, select
 from sqlalchemy.orm import aliased
 
 from sampling.models import Sample, Tube
@@ -22,14 +22,25 @@ FLAGGED = ("positive", "invalid")
 INDIVIDUAL = ("negative", "positive")
 
 
-def retest_id_for(pooled):
-    """A correlated scalar subquery: the id of ``pooled``'s retest sample (see module doc)."""
+def retest_id_for(pooled, column=None):
+    """A correlated scalar subquery: the id of ``pooled``'s retest sample (see module doc), or
+    ``column(retest_tube)`` of it."""
     later, later_tube = aliased(Sample), aliased(Tube)
-    return (select(later.id).join(later_tube, later_tube.id == later.tube_id)
+    return (select(column(later_tube) if column else later.id).select_from(later)
+            .join(later_tube, later_tube.id == later.tube_id)
             .where(later.resident_id == pooled.resident_id, later_tube.capacity == 1, later.id != pooled.id,
                    later.sampled_at >= pooled.sampled_at)
             .order_by(later.sampled_at.desc(), later.id.desc()).limit(1)
             .correlate(pooled).scalar_subquery())
+
+
+def is_open(tube):
+    """SQL condition on a flagged ``tube``: not closed, i.e. some member has no individual result
+    (the same rule as followup_state, for counting pools without listing their members)."""
+    member = aliased(Sample)
+    retest_result = func.coalesce(retest_id_for(member, lambda retest_tube: retest_tube.result), "none")
+    return and_(not_(and_(tube.capacity == 1, tube.result == "positive")),
+                exists().where(member.tube_id == tube.id, retest_result.not_in(INDIVIDUAL)))
 
 
 def with_retests(pooled_query, pooled):

@@ -4,7 +4,7 @@ community is, or, without one, in the community of the site where they were samp
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from sampling.errors import BadRequest
@@ -12,13 +12,15 @@ from sampling.extensions import db
 from sampling.models import Region, Resident, Role, Sample, Site, Tube, User
 from sampling.services import identity
 from sampling.services.access import region_scope, require_role
-from sampling.services.followups import FLAGGED, RESULTED, followup_state, with_retests
+from sampling.services.followups import FLAGGED, RESULTED, followup_state, is_open, with_retests
 from sampling.services.results import RESULT_LABELS
+from sampling.services.rounds import get_round
 
 VIEWER_ROLES = (Role.ADMIN, Role.COORDINATOR)
 STATE_LABELS = {"to_contact": _l("to contact"), "resampled": _l("resampled alone"),
                 "resulted": _l("individual result")}
 NOTICE_LIMIT = 20
+ROUND_ID_MAX = 2**31 - 1  # rounds.id is a 32-bit integer
 
 _home, _site_community = aliased(Region), aliased(Region)
 _member_path = func.coalesce(_home.path, _site_community.path)
@@ -43,7 +45,7 @@ def _members_query():
             .where(Tube.result.in_(FLAGGED)))
 
 
-def _scoped_tube_ids(user: User, round_id: int | None, since: datetime | None = None):
+def _scoped_tube_ids(user: User, round_id: int | None):
     """Flagged tubes with at least one member in the user's scope."""
     query = (select(Tube.id).join(Sample, Sample.tube_id == Tube.id)
              .join(Resident, Resident.id == Sample.resident_id).join(Site, Site.id == Tube.site_id)
@@ -52,22 +54,31 @@ def _scoped_tube_ids(user: User, round_id: int | None, since: datetime | None = 
              .where(Tube.result.in_(FLAGGED), region_scope(user, _member_path)).distinct())
     if round_id is not None:
         query = query.where(Tube.round_id == round_id)
-    if since is not None:
-        query = query.where(Tube.resulted_at > since)
     return query
+
+
+def known_round(round_id: int):
+    """The round, or 404 unknown_round, also for an id beyond what the column holds (no query)."""
+    return get_round(round_id if 0 < round_id <= ROUND_ID_MAX else None)
 
 
 def _iso(moment):
     return moment.isoformat() if moment else None
 
 
-def list_pools(user: User, round_id: int | None = None, status: str | None = None) -> list[dict]:
+def list_pools(user: User, round_id: int | None = None, status: str | None = None,
+               mark_seen: bool = False) -> list[dict]:
     """Flagged pools with their members in the user's scope and each member's follow-up state,
     newest result first. ``status`` open|closed filters on whether every member has an
-    individual result."""
+    individual result. ``mark_seen``: the user is opening the list; when it is the whole list
+    (no filter) the new-positives notice starts counting after what it shows."""
     require_role(user, VIEWER_ROLES)
     if status not in (None, "", "open", "closed"):
         raise BadRequest(_l("status must be open or closed."), code="invalid_status")
+    if round_id is not None:
+        known_round(round_id)
+    # read before the list, so that a pool flagged meanwhile is listed and still announced
+    seen = _newest_flag() if mark_seen and round_id is None and not status else None
     scope = region_scope(user, _member_path)
     query = with_retests(_members_query().add_columns(scope.label("in_scope"))
                          .where(Tube.id.in_(_scoped_tube_ids(user, round_id))), Sample)
@@ -96,22 +107,37 @@ def list_pools(user: User, round_id: int | None = None, status: str | None = Non
             continue
         result.append(pool)
     result.sort(key=lambda p: (p["resulted_at"] or "", p["tube_code"]), reverse=True)
+    if seen is not None:
+        db.session.execute(update(User).where(User.id == user.id, or_(User.positives_seen_seq.is_(None),
+                                                                     User.positives_seen_seq < seen))
+                           .values(positives_seen_seq=seen).execution_options(synchronize_session=False))
+        db.session.commit()
     return result
 
 
-def notice(user: User, since: datetime | None) -> dict:
-    """Flagged pools resulted after ``since`` with members in the user's scope (newest first)."""
+def _newest_flag() -> int:
+    """The newest notice cursor (Tube.flag_seq) committed so far; 0 before the first flagged tube."""
+    return db.session.scalar(select(func.coalesce(func.max(Tube.flag_seq), 0)).where(Tube.flag_seq.is_not(None)))
+
+
+def notice(user: User) -> dict:
+    """What the pages' banner tells the user: the flagged pools with members in their scope that
+    were flagged after the whole list was last opened by this user (``basis`` "new"), or, if they
+    have never opened it, every open pool of their area (``basis`` "open"); newest first.
+
+    The cursor is the order in which the server flagged the tubes (Tube.flag_seq, handed out in
+    commit order), not the lab's test time, so a file of results tested hours ago, or a chunk of
+    an upload committed after the list was opened, is still announced."""
     require_role(user, VIEWER_ROLES)
-    from sampling.models.base import utcnow
-    now = utcnow()
-    if since is None:
-        return {"now": now.isoformat(), "count": 0, "pools": []}
-    ids = _scoped_tube_ids(user, None, since).subquery()
+    seen = db.session.scalar(select(User.positives_seen_seq).where(User.id == user.id))
+    ids = _scoped_tube_ids(user, None)
+    ids = ids.where(is_open(Tube)) if seen is None else ids.where(Tube.flag_seq > seen)
+    ids = ids.subquery()
     count = db.session.scalar(select(func.count()).select_from(ids))
     rows = db.session.execute(select(Tube.code, Tube.result, Tube.resulted_at, Site.name)
                               .join(Site, Site.id == Tube.site_id).where(Tube.id.in_(select(ids.c.id)))
-                              .order_by(Tube.resulted_at.desc()).limit(NOTICE_LIMIT))
-    return {"now": now.isoformat(), "count": count,
+                              .order_by(Tube.flag_seq.desc(), Tube.id.desc()).limit(NOTICE_LIMIT))
+    return {"basis": "open" if seen is None else "new", "count": count,
             "pools": [{"tube_code": c, "result": r, "resulted_at": _iso(t), "site_name": s} for c, r, t, s in rows]}
 
 
@@ -136,16 +162,21 @@ EXPORT_HEADER = (_l("Tube"), _l("Pool result"), _l("Name"), _l("ID number"), _l(
                  _l("Individual result"), _l("Retest tube"))
 
 
+def export_header() -> list[str]:
+    """The columns of the downloadable list, localized."""
+    return [str(h) for h in EXPORT_HEADER]
+
+
 def export_rows(pools: list[dict]):
-    """The list as spreadsheet rows (header first), one row per person, labels localized."""
-    yield [str(h) for h in EXPORT_HEADER]
+    """The list as spreadsheet rows, one per person, labels localized (sampling.exports makes
+    the cells safe to open)."""
     for pool in pools:
         for m in pool["members"]:
-            yield [pool["tube_code"], str(RESULT_LABELS[pool["result"]]), m["name"], m["id_number"], m["phone"] or "",
-                   m["address"] or "", m["community_name"] or "", m["site_name"], _local(m["sampled_at"]),
-                   m["sampler"] or "", str(STATE_LABELS[m["state"]]),
+            yield [pool["tube_code"], str(RESULT_LABELS[pool["result"]]), m["name"], m["id_number"], m["phone"],
+                   m["address"], m["community_name"], m["site_name"], _local(m["sampled_at"]), m["sampler"],
+                   str(STATE_LABELS[m["state"]]),
                    str(RESULT_LABELS[m["individual_result"]]) if m["individual_result"] else "",
-                   m["retest_tube_code"] or ""]
+                   m["retest_tube_code"]]
 
 
 def _local(iso: str | None) -> str:

@@ -7,108 +7,30 @@ applies them, so a tube raced by two uploads gets exactly one result. A result t
 from the one already set is refused unless the caller asks for a correction; every result and
 correction is written to ``tube_events`` (who, when, the previous result).
 """
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import BinaryIO
-from zoneinfo import ZoneInfo
+from collections.abc import Iterable
+from datetime import datetime
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import OperationalError
 
-from sampling.errors import BadRequest, Conflict
+from sampling.errors import Conflict
 from sampling.extensions import db
 from sampling.models import RESULTS, Role, Sample, Tube, TubeAction, TubeEvent, TubeStatus, User
 from sampling.models.base import utcnow
-from sampling.services import identity
 from sampling.services.access import require_role
-from sampling.services.boxes import CODE, TUBE_STATUS_LABELS
+from sampling.services.boxes import TUBE_STATUS_LABELS
 from sampling.services.followups import FLAGGED, RESAMPLED, RESULTED, followup_state, with_retests
+from sampling.services.result_rows import (  # noqa: F401  (the entry points for routes and tests)
+    RESULT_LABELS,
+    Row,
+    make_row,
+    rows_from_file,
+    rows_from_json,
+)
 
 CHUNK = 500
-MAX_JSON_ROWS = 20_000
-_ALIASES = {
-    "negative": ("negative", "neg", "n", "-", "阴性", "阴"),
-    "positive": ("positive", "pos", "p", "+", "阳性", "阳"),
-    "invalid": ("invalid", "inconclusive", "无效", "无效样本", "不合格"),
-}
-_RESULT_WORDS = {word: result for result, words in _ALIASES.items() for word in words}
-RESULT_LABELS = {"negative": _l("negative"), "positive": _l("positive"), "invalid": _l("invalid")}
-FILE_COLUMNS = {"tube_code": ("管码", "试管编码", "采样管编码", "条码", "tube"),
-                "result": ("结果", "检测结果"), "tested_at": ("检测时间", "报告时间")}
-
-
-@dataclass
-class Row:
-    number: int | None
-    tube_code: str
-    result: str | None
-    tested_at: datetime | None = None
-    error: tuple[str, object] | None = None  # (code, message) when the row itself is bad
-
-
-def parse_result(raw) -> str | None:
-    """negative / positive / invalid from the words labs use (阴性, 阳性, 无效, +, - ...)."""
-    return _RESULT_WORDS.get(identity.normalize_text(raw).lower()) if isinstance(raw, str) else None
-
-
-def parse_tested_at(raw) -> datetime | None:
-    """An ISO time; without a zone it is local time (LOCAL_TIMEZONE, Asia/Shanghai by default)."""
-    text = identity.normalize_text(raw) if isinstance(raw, str) else ""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("/", "-"))
-    except ValueError:
-        raise ValueError(text) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(current_app.config.get("LOCAL_TIMEZONE", "Asia/Shanghai")))
-    return moment.astimezone(UTC)
-
-
-def make_row(number, tube_code, result, tested_at=None) -> Row:
-    """One input row, checked on its own (code, result word, time)."""
-    code = identity.normalize_text(tube_code) if isinstance(tube_code, str) else ""
-    row = Row(number, code, parse_result(result))
-    if not CODE.fullmatch(code):
-        row.error = ("invalid_tube_code", _l("A tube code is 4 to 64 printable characters."))
-    elif row.result is None:
-        row.error = ("invalid_result", _l("The result must be negative, positive or invalid (阴性, 阳性, 无效)."))
-    else:
-        try:
-            row.tested_at = parse_tested_at(tested_at)
-        except ValueError:
-            row.error = ("invalid_tested_at", _l("The test time is not a date and time (2022-01-10 14:30)."))
-        else:
-            if row.tested_at is not None and row.tested_at > utcnow() + timedelta(minutes=10):
-                row.error = ("invalid_tested_at", _l("The test time is in the future."))
-    return row
-
-
-def rows_from_json(data) -> Iterator[Row]:
-    """Rows from ``{"results": [{"tube_code", "result"[, "tested_at"]}]}``."""
-    items = data.get("results") if isinstance(data, dict) else None
-    if not isinstance(items, list) or not items:
-        raise BadRequest(_l("Send a non-empty list of results."), code="no_results")
-    if len(items) > MAX_JSON_ROWS:
-        raise BadRequest(_l("Send at most %(n)s results at once, or upload a file.", n=MAX_JSON_ROWS),
-                         code="too_many_results")
-    for item in items:
-        item = item if isinstance(item, dict) else {}
-        yield make_row(None, item.get("tube_code"), item.get("result"), item.get("tested_at"))
-
-
-def rows_from_file(stream: BinaryIO, filename: str) -> Iterator[Row]:
-    """Rows from a CSV (UTF-8 or GB18030) or XLSX file ``tube_code,result[,tested_at]``."""
-    for number, record in _records(stream, filename):
-        yield make_row(number, record.get("tube_code"), record.get("result"), record.get("tested_at"))
-
-
-def _records(stream, filename):
-    from sampling.tabular import read_records
-    return read_records(stream, filename, FILE_COLUMNS, required=("tube_code", "result"))
+FLAG_SEQ_LOCK = 7_202_201  # pg_advisory_xact_lock key: numbering newly flagged tubes
 
 
 class Report:
@@ -117,14 +39,23 @@ class Report:
     def __init__(self):
         self.updated = self.corrected = self.unchanged = 0
         self.unknown: list[str] = []
+        self.unknown_rows: list[dict] = []  # the same tubes with their file row numbers
         self.rejected: list[dict] = []
         self.flagged_ids: list[int] = []
 
     def reject(self, row: Row, code: str, message) -> None:
-        entry = {"tube_code": row.tube_code, "code": code, "message": str(message)}
+        self.rejected.append(self._entry(row, code=code, message=str(message)))
+
+    def not_found(self, row: Row) -> None:
+        self.unknown.append(row.tube_code)
+        self.unknown_rows.append(self._entry(row))
+
+    @staticmethod
+    def _entry(row: Row, **fields) -> dict:
+        entry = {"tube_code": row.tube_code, **fields}
         if row.number is not None:
             entry["row"] = row.number
-        self.rejected.append(entry)
+        return entry
 
 
 def post_results(user: User, rows: Iterable[Row], correct: bool = False) -> dict:
@@ -163,7 +94,8 @@ def post_results(user: User, rows: Iterable[Row], correct: bool = False) -> dict
             raise
     from sampling.services.positives import lab_summary
     return {"updated": report.updated, "corrected": report.corrected, "unchanged": report.unchanged,
-            "unknown": report.unknown, "rejected": report.rejected, "positives": lab_summary(report.flagged_ids)}
+            "unknown": report.unknown, "unknown_rows": report.unknown_rows, "rejected": report.rejected,
+            "positives": lab_summary(report.flagged_ids)}
 
 
 def _current(codes) -> dict[str, tuple]:
@@ -174,12 +106,13 @@ def _current(codes) -> dict[str, tuple]:
 
 
 def _apply_chunk(user: User, chunk: list[Row], correct: bool, now: datetime, report: Report) -> None:
+    flagged_before = len(report.flagged_ids)
     tubes = _current([r.tube_code for r in chunk])
     fresh, corrections = [], []
     for row in chunk:
         found = tubes.get(row.tube_code)
         if found is None:
-            report.unknown.append(row.tube_code)
+            report.not_found(row)
             continue
         tube_id, status, result, received_at = found
         if status == TubeStatus.RECEIVED.value:
@@ -213,6 +146,22 @@ def _apply_chunk(user: User, chunk: list[Row], correct: bool, now: datetime, rep
             report.corrected += len(done)
             for _tid, row in (g for g in group if g[0] not in done):
                 report.reject(row, "result_conflict", _l("The result changed meanwhile; try again."))
+    _number_flagged(report.flagged_ids[flagged_before:])
+
+
+def _number_flagged(tube_ids: list[int]) -> None:
+    """Give the tubes this chunk made positive or invalid the next notice cursor (Tube.flag_seq),
+    as the chunk's last statement before its commit. On PostgreSQL a transaction lock makes the
+    numbers follow the commit order: whoever sees number n already sees every smaller one, so a
+    coordinator's notice never passes over a pool that committed late. (SQLite has one writer.)"""
+    if not tube_ids:
+        return
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FLAG_SEQ_LOCK})
+    following = (select(func.coalesce(func.max(Tube.flag_seq), 0) + 1).where(Tube.flag_seq.is_not(None))
+                 .scalar_subquery())
+    db.session.execute(update(Tube).where(Tube.id.in_(tube_ids)).values(flag_seq=following)
+                       .execution_options(synchronize_session=False))
 
 
 def _classify_resulted(row, tube_id, result, correct, report, corrections) -> None:

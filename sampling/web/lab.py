@@ -1,20 +1,18 @@
 """Pages of the lab flow: boxing tubes at the site, receiving and resulting at the lab, and the
 positive-pool list (阳性信息) for coordinators, with its download and print versions."""
-import csv
-import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, flash, render_template, request, send_file
+from flask import current_app, flash, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from openpyxl import Workbook
 from wtforms import BooleanField, SubmitField
 
 from sampling.errors import DomainError
+from sampling.exports import download
 from sampling.services import positives, results, rounds
 from sampling.web import bp
 from sampling.web.guards import role_required
@@ -65,14 +63,15 @@ def lab_upload():
 def _filters():
     round_id = request.args.get("round_id", "")
     status = request.args.get("status", "")
-    return (int(round_id) if round_id.isdigit() else None), (status if status in ("open", "closed") else None)
+    round_id = int(round_id) if round_id.isascii() and round_id.isdigit() else None
+    return round_id, (status if status in ("open", "closed") else None)
 
 
 @bp.get("/positives")
 @role_required("coordinator", "admin")
 def positives_page():
     round_id, status = _filters()
-    pools = positives.list_pools(current_user, round_id, status)
+    pools = positives.list_pools(current_user, round_id, status, mark_seen=True)
     return render_template("lab/positives.html", pools=pools, rounds=rounds.list_rounds(), round_id=round_id,
                            status=status, states=positives.STATE_LABELS, labels=results.RESULT_LABELS)
 
@@ -86,27 +85,11 @@ def positives_print():
                            labels=results.RESULT_LABELS, printed_at=datetime.now(ZoneInfo("UTC")))
 
 
-@bp.get("/positives/export.<fmt>")
+@bp.get("/positives/export.<any(csv, xlsx):fmt>")
 @role_required("coordinator", "admin")
 def positives_export(fmt):
     round_id, status = _filters()
-    rows = positives.export_rows(positives.list_pools(current_user, round_id, status))
+    pools = positives.list_pools(current_user, round_id, status)
     stamp = datetime.now(ZoneInfo("UTC")).strftime("%Y%m%d-%H%M")
-    if fmt == "csv":
-        buffer = io.StringIO()
-        buffer.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
-        csv.writer(buffer).writerows(rows)
-        return Response(buffer.getvalue(), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="positives-{stamp}.csv"'})
-    if fmt == "xlsx":
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(_("Positive pools"))
-        for row in rows:
-            sheet.append(row)
-        stream = io.BytesIO()
-        book.save(stream)
-        stream.seek(0)
-        return send_file(stream, as_attachment=True, download_name=f"positives-{stamp}.xlsx",
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    from werkzeug.exceptions import NotFound
-    raise NotFound()
+    return download(fmt, positives.export_header(), positives.export_rows(pools), f"positives-{stamp}.{fmt}",
+                    _("Positive pools"))

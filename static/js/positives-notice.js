@@ -1,15 +1,17 @@
 /* New positive or invalid pools for coordinators and admins, without reloading: polls
-   GET /api/v1/positives/notice?since=<last seen> every data-interval seconds (30 by default)
-   and shows a banner. "Last seen" is the server's time when the positives list was last opened
-   (kept in localStorage), so the banner stays on every page until the list is looked at. */
+   GET /api/v1/positives/notice every data-interval seconds (30 by default) and shows a banner.
+   The server keeps, per user, the newest pool on the list when they last opened it, and counts
+   the pools flagged after it ("new"), or every open pool of their area until they have opened
+   the list once ("open"); so the banner stays on every page, on every device of that user,
+   until the list is looked at. */
 (function () {
   "use strict";
-  var script = document.currentScript, KEY = "positivesSeenAt";
+  var script = document.currentScript;
   var interval = Math.max(1, parseInt(script.dataset.interval || "30", 10)) * 1000;
   var onList = document.body.classList.contains("positives-page");
-  var firstPoll = true, banner = null;
+  var banner = null;
 
-  function show(count) {
+  function show(count, basis) {
     if (!banner) {
       banner = document.createElement("div");
       banner.id = "positives-notice";
@@ -24,28 +26,19 @@
       var main = document.querySelector("main") || document.body;
       main.insertBefore(banner, main.firstChild);
     }
-    banner.firstChild.textContent = script.dataset.text.replace("__N__", count);
+    var template = basis === "open" ? script.dataset.openText : script.dataset.text;
+    banner.firstChild.textContent = template.replace("__N__", count);
   }
   function hide() { if (banner) { banner.remove(); banner = null; } }
 
   function poll() {
-    var since = null;
-    try { since = window.localStorage.getItem(KEY); } catch (e) { since = null; }
-    var url = script.dataset.noticeUrl + (since ? "?since=" + encodeURIComponent(since) : "");
-    fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}}).then(function (r) {
-      return r.ok ? r.json() : null;
-    }).then(function (body) {
-      if (!body) { return; }
-      if (!since || (onList && firstPoll)) {   // the list on screen is up to date
-        try { window.localStorage.setItem(KEY, body.now); } catch (e) { /* private mode */ }
-        hide();
-      } else if (body.count > 0) {
-        show(body.count);
-      } else {
-        hide();
-      }
-      firstPoll = false;
-    }).catch(function () { /* offline: try again at the next tick */ });
+    fetch(script.dataset.noticeUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (!body) { return; }
+        if (body.count > 0) { show(body.count, body.basis); } else { hide(); }
+      })
+      .catch(function () { /* offline: try again at the next tick */ });
   }
   poll();
   window.setInterval(poll, interval);
