@@ -128,6 +128,30 @@ def test_supplementary_registration(client, field):
     assert client.post("/api/v1/tubes/T0001/samples", json={"qr": "x"}, headers=field["h"]).status_code == 422
 
 
+def test_supplementary_registration_without_a_phone(client, field):
+    """The people "no code" is for often have no phone (the elderly, paper forms, visitors)."""
+    from sampling.extensions import db
+    from sampling.models import Resident, Sample
+    open_tube(client, field)
+    url = "/api/v1/tubes/T0001/samples"
+    no_phone = {"name": "老大爷", "id_type": "resident_id_card", "id_number": "110101194003070019"}
+    first = client.post(url, json={"resident": no_phone, "client_id": cid()}, headers=field["h"])
+    assert first.status_code == 201, first.get_json()
+    assert first.get_json()["tube"]["count"] == 1 and first.get_json()["resident"]["name_masked"] == "老*爷"
+    as_the_page_sends = {"name": "老奶奶", "id_type": "passport", "id_number": "E77665544", "phone": None,
+                         "address": None, "region_code": None}
+    second = client.post(url, json={"resident": as_the_page_sends, "client_id": cid()}, headers=field["h"])
+    assert second.status_code == 201, second.get_json()
+    for body in (first.get_json(), second.get_json()):
+        sample = db.session.get(Sample, body["sample_id"])
+        assert sample.supplementary is True and sample.resident.phone is None
+        assert sample.resident.source == "supplementary" and sample.resident.community.code == "120101001001"
+    bad_phone = client.post(url, json={"resident": {**no_phone, "id_number": "E11223344", "id_type": "passport",
+                                                    "phone": "12345"}, "client_id": cid()}, headers=field["h"])
+    assert bad_phone.status_code == 422 and set(bad_phone.get_json()["error"]["fields"]) == {"phone"}
+    assert db.session.query(Resident).filter_by(id_number="E11223344").count() == 0
+
+
 def test_sites_for_the_caller(client, field, make_user, token_for):
     sites = client.get("/api/v1/sites", headers=field["h"]).get_json()["sites"]
     assert [s["code"] for s in sites] == ["S-HP-001"] and sites[0]["community_code"] == "120101001001"

@@ -154,7 +154,8 @@ def apply_add(user: User, tube_code, data: dict) -> tuple[int, dict]:
 
 def _register_on_site(user: User, tube_code: str, details, client_id: str) -> Resident | dict:
     """补充登记: find or create the resident from their details (their community defaults to the
-    site's). Returns the earlier answer instead when this client_id was admitted before."""
+    site's; the phone is optional: this is for people without one). Returns the earlier answer
+    instead when this client_id was admitted before."""
     earlier = replayed_add(client_id)
     if earlier is not None:
         return earlier
@@ -163,7 +164,8 @@ def _register_on_site(user: User, tube_code: str, details, client_id: str) -> Re
     tube = find_tube(tube_code)
     require_site(user, tube.site)
     resident, _created = residents.register(details, source=ResidentSource.SUPPLEMENTARY.value,
-                                            community_required=False, default_community=tube.site.community)
+                                            phone_required=False, community_required=False,
+                                            default_community=tube.site.community)
     return resident
 
 
