@@ -6,9 +6,9 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from sampling.errors import Conflict, Forbidden, ValidationFailed
+from sampling.errors import BadRequest, Conflict, Forbidden, ValidationFailed
 from sampling.extensions import db
-from sampling.models import Sample, Tube
+from sampling.models import Resident, Sample, Tube, User
 from sampling.services import backfill, samples, tubes
 from tests.field import cid, current_round, id_number, make_residents, qr
 
@@ -122,3 +122,51 @@ def test_backfill_api_one_entry(client, coordinator, token_for, make_user):
         client.post("/api/v1/backfill", json={"round_id": current_round().id, "entry": entry(n)}, headers=headers)
     full = client.post("/api/v1/backfill", json={"round_id": current_round().id, "entry": entry(50)}, headers=headers)
     assert full.status_code == 409
+
+
+def test_a_file_that_cannot_be_read_to_the_end_writes_nothing(coordinator):
+    """Good rows, then (after the first 256 KiB the encoding is guessed from) a byte that is not
+    UTF-8: the upload is refused as a whole, not half-written."""
+    lines = [",".join(HEADER)] + [f"M{i // 10:04d},S-HP-001,2022-01-10 08:30,纸质{i},身份证,"
+                                  f"{id_number(i, '19700101')},," for i in range(260)]
+    body = ("\n".join(lines) + "\n").encode("utf-8") + b"\n" * (300 * 1024)
+    body += "M9999,S-HP-001,2022-01-10 08:30,坏,身份证,".encode() + b"\xff\xfe\n"
+    before = {model: db.session.scalar(select(func.count()).select_from(model)) for model in (Sample, Tube, Resident)}
+    with pytest.raises(BadRequest) as refused:
+        backfill.backfill_file(coordinator, current_round().id, io.BytesIO(body), "纸质.csv")
+    assert refused.value.code == "unreadable_file"
+    db.session.rollback()
+    after = {model: db.session.scalar(select(func.count()).select_from(model)) for model in (Sample, Tube, Resident)}
+    assert after == before
+    # the same rows without the broken line are all recorded
+    good = backfill.backfill_file(coordinator, current_round().id, io.BytesIO(body[:body.rindex(b"M9999")]), "a.csv")
+    assert (good["added"], good["failed"]) == (260, 0)
+    assert db.session.scalar(select(func.count()).select_from(Sample)) == before[Sample] + 260
+
+
+def test_two_uploads_of_one_file_at_once_record_each_row_once(coordinator, make_app, is_postgres):
+    """The second upload waits on the first one's rows, then clashes with them (a unique index)
+    or finds the tube full of them: either way the row is reported as already recorded."""
+    from tests.test_sampling_rules import _concurrently
+    if not is_postgres:
+        pytest.skip("row locks: PostgreSQL (SQLite uploads queue on the database lock)")
+    rnd, people = current_round(), make_residents(14)
+    for n, code in enumerate(("PC001", "PC002")):  # the tubes exist (room for 9 more each), as do the people
+        backfill.backfill_one(coordinator, rnd.id, entry(n, tube=code))
+    text = io.StringIO()
+    csv.writer(text).writerows([HEADER] + [["PC001" if i < 5 else "PC002", "S-HP-001", "2022-01-10 08:40", p.name,
+                                            "身份证", p.id_number, "", ""] for i, p in enumerate(people)])
+    data, user_id, round_id = text.getvalue().encode("gb18030"), coordinator.id, rnd.id
+
+    def upload():
+        return backfill.backfill_file(db.session.get(User, user_id), round_id, io.BytesIO(data), "a.csv")
+
+    reports = _concurrently(make_app, [upload, upload])
+    for report in reports:
+        assert isinstance(report, dict), report
+        assert report["failed"] == 0, report["rows"]
+    assert sorted(r["added"] for r in reports) == [0, 14] and sorted(r["exists"] for r in reports) == [0, 14]
+    db.session.expire_all()
+    counts = dict(db.session.execute(select(Tube.code, Tube.sample_count).where(Tube.code.like("PC%"))).all())
+    assert counts == {"PC001": 6, "PC002": 10}
+    assert db.session.scalar(select(func.count()).select_from(Sample)) == 16

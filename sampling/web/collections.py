@@ -88,7 +88,7 @@ def backfill_page():
         data["sampled_at"] = entry.sampled_at.data.strftime("%Y-%m-%d %H:%M")
         try:
             outcome = backfill.backfill_one(current_user, entry.round_id.data, data)
-            outcome["message"] = backfill._message(outcome)
+            outcome["message"] = backfill.outcome_message(outcome)
         except DomainError as exc:
             errors = [str(exc.message)] + [f"{k}: {v}" for k, v in exc.fields.items()]
     elif upload.upload.data and upload.validate_on_submit():
