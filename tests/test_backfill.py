@@ -170,3 +170,20 @@ def test_two_uploads_of_one_file_at_once_record_each_row_once(coordinator, make_
     counts = dict(db.session.execute(select(Tube.code, Tube.sample_count).where(Tube.code.like("PC%"))).all())
     assert counts == {"PC001": 6, "PC002": 10}
     assert db.session.scalar(select(func.count()).select_from(Sample)) == 16
+
+
+def test_backfill_odd_round_ids_and_times_are_field_errors(client, coordinator, token_for):
+    headers = token_for(coordinator)
+    for round_id in (10**30, "9" * 30, 2**31, "-1", "１"):
+        response = client.post("/api/v1/backfill", json={"round_id": round_id, "entry": entry(3)}, headers=headers)
+        assert response.status_code == 422, round_id
+        assert set(response.get_json()["error"]["fields"]) == {"round_id"}
+    upload = client.post("/api/v1/backfill/upload", headers=headers, content_type="multipart/form-data",
+                         data={"round_id": "9" * 30, "file": (io.BytesIO(gb18030_csv([])), "a.csv")})
+    assert upload.status_code == 422 and set(upload.get_json()["error"]["fields"]) == {"round_id"}
+    for at in ("0001-01-01T00:00:00", "0001-01-01 00:00", "9999-12-31T23:59:59-14:00"):
+        response = client.post("/api/v1/backfill", json={"round_id": current_round().id, "entry": entry(3, at=at)},
+                               headers=headers)
+        assert response.status_code == 422, at
+        assert set(response.get_json()["error"]["fields"]) == {"sampled_at"}
+    assert db.session.scalar(select(func.count()).select_from(Sample)) == 0

@@ -160,3 +160,17 @@ def test_sites_for_the_caller(client, field, make_user, token_for):
     assert codes == ["S-HP-001", "S-HP-002", "S-HP-003"]
     lab = token_for(make_user("lab"))
     assert client.get("/api/v1/sites", headers=lab).status_code == 403
+
+
+def test_ids_that_cannot_exist_are_unknown_not_database_errors(client, field):
+    """Numbers beyond what the id columns hold get the answer of any unknown id (a field error or
+    404), not the generic invalid_value of the safety net."""
+    for round_id in (10**30, 2**31, -1, 0):
+        response = client.post("/api/v1/tubes", json={"tube_code": "T0009", "round_id": round_id,
+                                                      "site_code": "S-HP-001"}, headers=field["h"])
+        assert response.status_code == 422, round_id
+        assert response.get_json()["error"]["code"] == "validation"
+        assert set(response.get_json()["error"]["fields"]) == {"round_id"}
+    for sample_id in ("9223372036854775808", "9223372036854775807", "9" * 30):
+        response = client.delete(f"/api/v1/samples/{sample_id}", headers=field["h"])
+        assert response.status_code == 404 and response.get_json()["error"]["code"] == "unknown_sample", sample_id

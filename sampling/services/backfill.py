@@ -22,7 +22,7 @@ from sampling.errors import Conflict, DomainError, ValidationFailed, from_databa
 from sampling.extensions import db
 from sampling.models import ResidentSource, Role, Round, Sample, Site, Tube, TubeStatus, User
 from sampling.models.base import utcnow
-from sampling.services import residents, tubes
+from sampling.services import ids, residents, tubes
 from sampling.services.access import require_role, require_site
 from sampling.services.samples import previous_sample
 from sampling.tabular import read_records
@@ -53,11 +53,12 @@ def parse_time(raw) -> datetime:
                 break
             except ValueError:
                 continue
+    try:
+        value = value.replace(tzinfo=value.tzinfo or BEIJING).astimezone(UTC) if value else None
+    except OverflowError:  # a time at the very edge of the calendar (0001-01-01 in Beijing)
+        value = None
     if value is None:
         raise ValidationFailed(fields={"sampled_at": _l("Give the time of sampling, e.g. 2022-01-10 08:30.")})
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=BEIJING)
-    value = value.astimezone(UTC)
     if value > utcnow() + timedelta(minutes=5):
         raise ValidationFailed(fields={"sampled_at": _l("The time of sampling is in the future.")})
     return value
@@ -88,9 +89,7 @@ def _tube_for(user: User, rnd: Round, code: str, site_code, at: datetime) -> Tub
 def get_round(user: User, round_id) -> Round:
     """The round to backfill into (closed rounds too: forms arrive late), for coordinators and admins."""
     require_role(user, (Role.ADMIN, Role.COORDINATOR))
-    if isinstance(round_id, str) and round_id.strip().isdigit():
-        round_id = int(round_id)
-    rnd = db.session.get(Round, round_id) if isinstance(round_id, int) and not isinstance(round_id, bool) else None
+    rnd = db.session.get(Round, rid) if (rid := ids.db_id(round_id, text=True)) else None
     if rnd is None:
         raise ValidationFailed(fields={"round_id": _l("Unknown round.")})
     return rnd

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sampling.errors import Conflict, NotFound, ValidationFailed
 from sampling.extensions import db
 from sampling.models import Resident, ResidentSource, Sample, Site, Tube, TubeStatus, User
-from sampling.services import admission, codes, replay, residents
+from sampling.services import admission, codes, ids, replay, residents
 from sampling.services.access import require_role, require_site
 from sampling.services.tubes import FIELD_ROLES, find_tube, unknown_tube
 
@@ -187,7 +187,7 @@ def find_sample(sample_id=None, client_id: str | None = None) -> Sample:
     """The sample by its id or by the client_id of the scan that added it, or NotFound."""
     sample = None
     if isinstance(sample_id, int) and not isinstance(sample_id, bool):
-        sample = db.session.get(Sample, sample_id)
+        sample = db.session.get(Sample, sid) if (sid := ids.db_id(sample_id, big=True)) else None
     elif isinstance(client_id, str):
         sample = db.session.scalar(select(Sample).where(Sample.client_id == client_id))
     if sample is None:

@@ -14,7 +14,7 @@ from sampling.extensions import db
 from sampling.models import Region, Role, Round, RoundStatus, Sample, Site, Tube, TubeStatus, User, user_sites
 from sampling.models.base import utcnow
 from sampling.models.rounds import POOL_SIZES
-from sampling.services import identity, replay
+from sampling.services import identity, ids, replay
 from sampling.services.access import region_scope, require_role, require_site
 
 TUBE_CODE = re.compile(r"[\x21-\x7e]{4,64}")  # printable ASCII, as Code 128 labels carry
@@ -50,7 +50,7 @@ def tube_body(tube: Tube, site_code: str, count: int | None = None, status: str 
 def _round_and_site(user: User, data: dict) -> tuple[Round, Site]:
     fields = {}
     round_id, site_code = data.get("round_id"), data.get("site_code")
-    rnd = db.session.get(Round, round_id) if isinstance(round_id, int) and not isinstance(round_id, bool) else None
+    rnd = db.session.get(Round, rid) if (rid := ids.db_id(round_id)) else None
     if rnd is None:
         fields["round_id"] = _l("Unknown round.")
     elif rnd.status != RoundStatus.OPEN.value:
