@@ -53,6 +53,9 @@ def test_backfill_respects_capacity_region_and_time(coordinator, make_user):
         backfill.backfill_one(coordinator, rnd.id, entry(1, tube="P0003", at="yesterday"))
     with pytest.raises(ValidationFailed):
         backfill.backfill_one(coordinator, rnd.id, entry(1, tube="P0003", site=""))
+    with pytest.raises(ValidationFailed) as resident_code:  # a resident's code copied into the tube column
+        backfill.backfill_one(coordinator, rnd.id, entry(1, tube=qr(make_residents(1, start=50)[0])))
+    assert resident_code.value.code == "invalid_tube_code"
     with pytest.raises(Forbidden):
         backfill.backfill_one(make_user("sampler", sites=("S-HP-001",)), rnd.id, entry(1, tube="P0004"))
 

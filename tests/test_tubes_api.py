@@ -174,3 +174,31 @@ def test_ids_that_cannot_exist_are_unknown_not_database_errors(client, field):
     for sample_id in ("9223372036854775808", "9223372036854775807", "9" * 30):
         response = client.delete(f"/api/v1/samples/{sample_id}", headers=field["h"])
         assert response.status_code == 404 and response.get_json()["error"]["code"] == "unknown_sample", sample_id
+
+
+def test_a_residents_code_is_not_a_tube_barcode(client, field):
+    resident_code = qr(field["people"][0])
+    for code in (resident_code, resident_code.lower()):
+        response = open_tube(client, field, code=code)
+        assert response.status_code == 422
+        error = response.get_json()["error"]
+        assert error["code"] == "invalid_tube_code" and "居民" in error["fields"]["tube_code"]
+    english = client.post("/api/v1/tubes", headers={**field["h"], "Accept-Language": "en"},
+                          json={"tube_code": resident_code, "round_id": field["round"], "site_code": "S-HP-001"})
+    assert english.get_json()["error"]["fields"]["tube_code"].startswith("This is a resident's code, not a tube")
+
+
+def test_a_sample_is_either_a_code_or_a_person_not_both(client, field):
+    open_tube(client, field)
+    url = "/api/v1/tubes/T0001/samples"
+    details = {"name": "王五", "id_type": "passport", "id_number": "E12345678"}
+    both = client.post(url, json={"qr": qr(field["people"][0]), "resident": details, "client_id": cid()},
+                       headers={**field["h"], "Accept-Language": "en"})
+    assert both.status_code == 422
+    assert "not both" in both.get_json()["error"]["fields"]["resident"]
+    assert client.get("/api/v1/tubes/T0001", headers=field["h"]).get_json()["count"] == 0
+    # a null on the side not used is no second value
+    by_code = client.post(url, json={"qr": qr(field["people"][0]), "resident": None, "client_id": cid()},
+                          headers=field["h"])
+    by_details = client.post(url, json={"qr": None, "resident": details, "client_id": cid()}, headers=field["h"])
+    assert (by_code.status_code, by_details.status_code) == (201, 201)

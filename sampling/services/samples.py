@@ -132,7 +132,10 @@ def apply_add(user: User, tube_code, data: dict) -> tuple[int, dict]:
     client_id = replay.clean_client_id(data.get("client_id"))
     if not isinstance(tube_code, str):
         raise unknown_tube(tube_code)
-    supplementary = "resident" in data and "qr" not in data
+    supplementary = data.get("resident") is not None
+    if supplementary and data.get("qr") is not None:
+        raise ValidationFailed(fields={"resident": _l("Send either qr (the scanned code) or resident (the details "
+                                                      "of someone without a code), not both.")})
     if supplementary:
         resident = _register_on_site(user, tube_code, data.get("resident"), client_id)
         if isinstance(resident, dict):
