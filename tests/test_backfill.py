@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sampling.errors import BadRequest, Conflict, Forbidden, ValidationFailed
 from sampling.extensions import db
 from sampling.models import Resident, Sample, Tube, User
-from sampling.services import backfill, samples, tubes
+from sampling.services import backfill, backfill_files, samples, tubes
 from tests.field import cid, current_round, id_number, make_residents, qr
 
 HEADER = ["管码", "采样点编码", "采样时间", "姓名", "证件类型", "证件号码", "手机号", "地址"]
@@ -85,7 +85,7 @@ def test_backfill_file_reports_row_by_row(coordinator):
             ["P0001", "S-HP-001", "2022-01-10 08:31", "纸质二", "居民身份证", id_number(2, "19700101"), "", ""],
             ["P0001", "S-HP-001", "2022-01-10 08:31", "纸质二", "居民身份证", id_number(2, "19700101"), "", ""],
             ["P0002", "S-HP-001", "2022-01-10 08:32", "纸质三", "身份证", "120101197001010000", "", ""]]
-    report = backfill.backfill_file(coordinator, current_round().id, io.BytesIO(gb18030_csv(rows)), "纸质.csv")
+    report = backfill_files.backfill_file(coordinator, current_round().id, io.BytesIO(gb18030_csv(rows)), "纸质.csv")
     assert (report["added"], report["exists"], report["failed"]) == (2, 1, 1)
     assert [r["outcome"] for r in report["rows"]] == ["added", "added", "exists", "failed"]
     assert report["rows"][3]["row"] == 5 and "id_number" in report["rows"][3]["message"]
@@ -136,13 +136,14 @@ def test_a_file_that_cannot_be_read_to_the_end_writes_nothing(coordinator):
     body += "M9999,S-HP-001,2022-01-10 08:30,坏,身份证,".encode() + b"\xff\xfe\n"
     before = {model: db.session.scalar(select(func.count()).select_from(model)) for model in (Sample, Tube, Resident)}
     with pytest.raises(BadRequest) as refused:
-        backfill.backfill_file(coordinator, current_round().id, io.BytesIO(body), "纸质.csv")
+        backfill_files.backfill_file(coordinator, current_round().id, io.BytesIO(body), "纸质.csv")
     assert refused.value.code == "unreadable_file"
     db.session.rollback()
     after = {model: db.session.scalar(select(func.count()).select_from(model)) for model in (Sample, Tube, Resident)}
     assert after == before
     # the same rows without the broken line are all recorded
-    good = backfill.backfill_file(coordinator, current_round().id, io.BytesIO(body[:body.rindex(b"M9999")]), "a.csv")
+    good = backfill_files.backfill_file(coordinator, current_round().id, io.BytesIO(body[:body.rindex(b"M9999")]),
+                                        "a.csv")
     assert (good["added"], good["failed"]) == (260, 0)
     assert db.session.scalar(select(func.count()).select_from(Sample)) == before[Sample] + 260
 
@@ -162,7 +163,7 @@ def test_two_uploads_of_one_file_at_once_record_each_row_once(coordinator, make_
     data, user_id, round_id = text.getvalue().encode("gb18030"), coordinator.id, rnd.id
 
     def upload():
-        return backfill.backfill_file(db.session.get(User, user_id), round_id, io.BytesIO(data), "a.csv")
+        return backfill_files.backfill_file(db.session.get(User, user_id), round_id, io.BytesIO(data), "a.csv")
 
     reports = _concurrently(make_app, [upload, upload])
     for report in reports:

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from sampling.errors import DomainError
 from sampling.extensions import db, limiter
 from sampling.models import Region, Round, Site
-from sampling.services import backfill, identity, query
+from sampling.services import backfill, backfill_files, identity, query
 from sampling.services.access import region_scope
 from sampling.services.backfill import BEIJING
 from sampling.web import bp
@@ -93,7 +93,7 @@ def backfill_page():
             errors = [str(exc.message)] + [f"{k}: {v}" for k, v in exc.fields.items()]
     elif upload.upload.data and upload.validate_on_submit():
         try:
-            report = backfill.backfill_file(current_user, upload.round_id.data, upload.file.data.stream,
+            report = backfill_files.backfill_file(current_user, upload.round_id.data, upload.file.data.stream,
                                             upload.file.data.filename)
         except DomainError as exc:
             errors = [str(exc.message)]
