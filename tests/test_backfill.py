@@ -88,7 +88,7 @@ def test_backfill_file_reports_row_by_row(coordinator):
     report = backfill_files.backfill_file(coordinator, current_round().id, io.BytesIO(gb18030_csv(rows)), "纸质.csv")
     assert (report["added"], report["exists"], report["failed"]) == (2, 1, 1)
     assert [r["outcome"] for r in report["rows"]] == ["added", "added", "exists", "failed"]
-    assert report["rows"][3]["row"] == 5 and "id_number" in report["rows"][3]["message"]
+    assert report["rows"][3]["row"] == 5 and report["rows"][3]["message"].startswith("证件号码：")
     assert db.session.scalar(select(func.count()).select_from(Sample)) == 2
 
 
@@ -138,6 +138,8 @@ def test_a_file_that_cannot_be_read_to_the_end_writes_nothing(coordinator):
     with pytest.raises(BadRequest) as refused:
         backfill_files.backfill_file(coordinator, current_round().id, io.BytesIO(body), "纸质.csv")
     assert refused.value.code == "unreadable_file"
+    bad_byte = body.index(b"\xff\xfe") + 1  # counting from 1, well past the first 256 KiB
+    assert f"第 {bad_byte} 个字节" in str(refused.value.message)
     db.session.rollback()
     after = {model: db.session.scalar(select(func.count()).select_from(model)) for model in (Sample, Tube, Resident)}
     assert after == before
@@ -191,3 +193,34 @@ def test_backfill_odd_round_ids_and_times_are_field_errors(client, coordinator, 
         assert response.status_code == 422, at
         assert set(response.get_json()["error"]["fields"]) == {"sampled_at"}
     assert db.session.scalar(select(func.count()).select_from(Sample)) == 0
+
+
+def test_messages_name_columns_and_places_as_coordinators_know_them(client, coordinator, token_for):
+    """Row errors and missing columns by their localized labels (not internal field names); an
+    undecodable file says where, in the user's language, without Python's own text."""
+    rows = [["P0001", "S-HP-001", "昨天", "纸质一", "身份证", id_number(1, "19700101"), "", ""],
+            ["P0001", "S-HP-001", "2022-01-10 08:31", "纸质二", "身份证", "120101197001010000", "", ""]]
+    report = backfill_files.backfill_file(coordinator, current_round().id, io.BytesIO(gb18030_csv(rows)), "a.csv")
+    assert [r["message"] for r in report["rows"]] == ["采样时间：请填写采样时间，例如 2022-01-10 08:30。",
+                                                      "证件号码：身份证号码校验位不符，请核对。"]
+    headers = token_for(coordinator)
+
+    def upload(data: bytes, lang: str):
+        response = client.post("/api/v1/backfill/upload", headers={**headers, "Accept-Language": lang},
+                               content_type="multipart/form-data",
+                               data={"round_id": str(current_round().id), "file": (io.BytesIO(data), "a.csv")})
+        assert response.status_code == 400
+        return response.get_json()["error"]
+
+    no_time = "管码,姓名,身份证号\nP0002,张三,120101197001010011\n".encode("gb18030")
+    assert upload(no_time, "zh-CN") == {"code": "missing_columns", "message": "缺少列：采样时间"}
+    assert upload(no_time, "en")["message"] == "Missing columns: Time of sampling (采样时间)"
+    assert upload(b"name\n", "zh-CN")["message"] == "缺少列：采样管编码（管码）, 采样时间, 证件号码"
+    good = gb18030_csv(rows)  # Excel's Chinese CSV; then a byte that is neither GB18030 nor UTF-8
+    broken = good + b"P0003,S-HP-001,2022-01-10 08:31," + b"\xff\n"
+    at = len(good) + len(b"P0003,S-HP-001,2022-01-10 08:31,") + 1
+    zh, en = upload(broken, "zh-CN"), upload(broken, "en")
+    assert zh == {"code": "unreadable_file", "message": f"文件不是有效的 UTF-8 或 GB18030 文本（第 {at} 个字节处）。"
+                                                         "请另存为 CSV（UTF-8 或 GBK）或 Excel 工作簿后重新上传。"}
+    assert en["message"].startswith(f"The file is not valid UTF-8 or GB18030 text (at byte {at}).")
+    assert "codec" not in en["message"] and "position" not in en["message"]

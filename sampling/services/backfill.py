@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from sampling.errors import Conflict, ValidationFailed
+from sampling.errors import Conflict, DomainError, ValidationFailed
 from sampling.extensions import db
 from sampling.models import ResidentSource, Role, Round, Sample, Site, Tube, TubeStatus, User
 from sampling.models.base import utcnow
@@ -30,6 +30,10 @@ ALIASES = {"tube_code": ("管码", "试管编码", "试管条码"), "site_code":
            "name": ("姓名",), "id_type": ("证件类型",), "id_number": ("证件号码", "身份证号", "身份证号码"),
            "phone": ("手机号", "手机号码", "电话"), "address": ("地址", "住址"), "region_code": ("社区编码",)}
 REQUIRED = ("tube_code", "sampled_at", "name", "id_number")
+LABELS = {"round_id": _l("Round"), "tube_code": _l("Tube code"), "site_code": _l("Site code"),
+          "sampled_at": _l("Time of sampling"), "name": _l("Name"), "id_type": _l("Document type"),
+          "id_number": _l("Document number"), "phone": _l("Mobile number"), "address": _l("Address"),
+          "region_code": _l("Community code")}
 ID_TYPE_WORDS = {"身份证": "resident_id_card", "居民身份证": "resident_id_card", "护照": "passport",
                  "港澳居民来往内地通行证": "hk_macao_permit", "台湾居民来往大陆通行证": "taiwan_permit",
                  "外国人永久居留身份证": "foreign_permanent_resident", "其他": "other"}
@@ -135,3 +139,19 @@ def outcome_message(outcome: dict) -> str:
     if outcome["flagged"]:
         return str(_l("Recorded; this person was already sampled in this round (marked as a resample)."))
     return str(_l("Recorded."))
+
+
+def describe_refusal(exc: DomainError) -> str:
+    """A refused entry as a coordinator reads it: each field's message after its localized label
+    ("采样时间：…"), or the error's message."""
+    return "; ".join(labelled(field, message) for field, message in exc.fields.items()) or str(exc.message)
+
+
+def labelled(field: str, message) -> str:
+    return str(_l("%(field)s: %(message)s", field=LABELS.get(field, field), message=message))
+
+
+def column_name(field: str) -> str:
+    """A column as the coordinator knows it: its label, and the Chinese header when that differs."""
+    label, header = str(LABELS[field]), ALIASES[field][0]
+    return label if label == header else str(_l("%(label)s (%(header)s)", label=label, header=header))

@@ -11,11 +11,19 @@ from typing import BinaryIO
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DataError, IntegrityError
 
-from sampling.errors import Conflict, DomainError, from_database_error
+from sampling.errors import BadRequest, Conflict, DomainError, from_database_error
 from sampling.extensions import db
 from sampling.models import User
-from sampling.services.backfill import ALIASES, REQUIRED, get_round, outcome_message, record
-from sampling.tabular import read_records
+from sampling.services.backfill import (
+    ALIASES,
+    REQUIRED,
+    column_name,
+    describe_refusal,
+    get_round,
+    outcome_message,
+    record,
+)
+from sampling.tabular import read_records, read_rows
 
 
 def backfill_file(user: User, round_id, stream: BinaryIO, filename: str) -> dict:
@@ -28,8 +36,7 @@ def backfill_file(user: User, round_id, stream: BinaryIO, filename: str) -> dict
     get_round(user, round_id)
     with _copy_of(stream) as reopen:
         with reopen() as first:
-            for _row in read_records(first, filename, ALIASES, required=REQUIRED):
-                pass
+            _read_through(first, filename)
         report, counts = [], {"added": 0, "exists": 0, "failed": 0}
         begin_writing()
         with reopen() as rows:
@@ -54,6 +61,22 @@ def _copy_of(stream: BinaryIO):
         yield lambda: open(copy.name, "rb")  # noqa: SIM115  (each pass closes its own)
 
 
+def _read_through(stream: BinaryIO, filename: str) -> None:
+    """Read the whole file once, writing nothing: BadRequest when it cannot be read to the end or
+    lacks a column (named as the coordinator knows it: its label and its Chinese header)."""
+    rows = read_rows(stream, filename)
+    first = next(rows, None)
+    if first is None:
+        raise BadRequest(_l("The file is empty."), code="empty_file")
+    header = {cell.strip().lower().lstrip("\ufeff") for cell in first}
+    missing = [field for field in REQUIRED if not header & {name.lower() for name in (field, *ALIASES[field])}]
+    if missing:
+        names = ", ".join(column_name(field) for field in missing)
+        raise BadRequest(_l("Missing columns: %(columns)s", columns=names), code="missing_columns")
+    for _row in rows:
+        pass
+
+
 def _backfill_row(user: User, round_id, number: int, row: dict) -> dict:
     """One row in a savepoint: its report line."""
     for _attempt in range(2):
@@ -72,5 +95,4 @@ def _backfill_row(user: User, round_id, number: int, row: dict) -> dict:
 
 
 def _failed(number: int, exc: DomainError) -> dict:
-    detail = "; ".join(f"{k}: {v}" for k, v in exc.fields.items()) or str(exc.message)
-    return {"row": number, "outcome": "failed", "code": exc.code, "message": detail}
+    return {"row": number, "outcome": "failed", "code": exc.code, "message": describe_refusal(exc)}

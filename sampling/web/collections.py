@@ -74,6 +74,17 @@ def _choices(entry: EntryForm, upload: UploadForm) -> None:
     entry.site_code.choices = [("", "—")] + [(code, f"{code} {name}") for code, name in sites]
 
 
+def _field_errors(form: FlaskForm, exc: DomainError) -> list[str]:
+    """Put each field's message under its field; those the form has no field for, labelled, for the top."""
+    left = []
+    for name, message in exc.fields.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, str(message)]
+        else:
+            left.append(backfill.labelled(name, message))
+    return left
+
+
 @bp.route("/backfill", methods=["GET", "POST"])
 @login_required
 def backfill_page():
@@ -90,7 +101,7 @@ def backfill_page():
             outcome = backfill.backfill_one(current_user, entry.round_id.data, data)
             outcome["message"] = backfill.outcome_message(outcome)
         except DomainError as exc:
-            errors = [str(exc.message)] + [f"{k}: {v}" for k, v in exc.fields.items()]
+            errors = [str(exc.message)] + _field_errors(entry, exc)
     elif upload.upload.data and upload.validate_on_submit():
         try:
             report = backfill_files.backfill_file(current_user, upload.round_id.data, upload.file.data.stream,
