@@ -1,6 +1,7 @@
 """Backfill of paper forms: one by one and from files, with a row-by-row report."""
 import csv
 import io
+from datetime import datetime, timedelta
 
 import pytest
 from openpyxl import Workbook
@@ -10,13 +11,14 @@ from sampling.errors import BadRequest, Conflict, Forbidden, ValidationFailed
 from sampling.extensions import db
 from sampling.models import Resident, Sample, Tube, User
 from sampling.services import backfill, backfill_files, samples, tubes
-from tests.field import cid, current_round, id_number, make_residents, qr
+from tests.field import backdate_round, cid, current_round, id_number, make_residents, qr
 
 HEADER = ["管码", "采样点编码", "采样时间", "姓名", "证件类型", "证件号码", "手机号", "地址"]
 
 
 @pytest.fixture
 def coordinator(demo_city, make_user):
+    backdate_round()
     return make_user("coordinator", region="120101")
 
 
@@ -224,3 +226,52 @@ def test_messages_name_columns_and_places_as_coordinators_know_them(client, coor
                                                          "请另存为 CSV（UTF-8 或 GBK）或 Excel 工作簿后重新上传。"}
     assert en["message"].startswith(f"The file is not valid UTF-8 or GB18030 text (at byte {at}).")
     assert "codec" not in en["message"] and "position" not in en["message"]
+
+
+def test_backfill_times_belong_to_the_round(coordinator):
+    """A paper form's time lies within the round (a few minutes of clock difference allowed)."""
+    rnd = current_round()  # started 2022-01-10 06:00 Beijing time
+    with pytest.raises(ValidationFailed) as early:
+        backfill.backfill_one(coordinator, rnd.id, entry(1, at="2022-01-10 05:50"))
+    assert early.value.fields["sampled_at"] == "采样时间早于本轮开始时间（2022-01-10 06:00）。"
+    with pytest.raises(ValidationFailed):
+        backfill.backfill_one(coordinator, rnd.id, entry(1, at="1900-01-01 00:00"))
+    assert backfill.backfill_one(coordinator, rnd.id, entry(1, at="2022-01-10 05:57"))["outcome"] == "added"
+    rnd.ends_at = datetime(2022, 1, 11, 6, 0, tzinfo=backfill.BEIJING)
+    db.session.commit()
+    with pytest.raises(ValidationFailed) as late:
+        backfill.backfill_one(coordinator, rnd.id, entry(2, at="2022-01-11 07:00"))
+    assert late.value.fields["sampled_at"] == "采样时间晚于本轮结束时间（2022-01-11 06:00）。"
+    assert backfill.backfill_one(coordinator, rnd.id, entry(2, at="2022-01-11 05:59"))["outcome"] == "added"
+    soon = (datetime.now(backfill.BEIJING) + timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M")
+    rnd.ends_at = None
+    db.session.commit()
+    with pytest.raises(ValidationFailed) as future:
+        backfill.backfill_one(coordinator, rnd.id, entry(3, at=soon))
+    assert future.value.fields["sampled_at"] == "采样时间晚于当前时间。"
+    assert db.session.scalar(select(func.count()).select_from(Sample)) == 2
+
+
+def test_backfilled_people_stay_in_the_coordinators_region(coordinator, make_user):
+    rnd = current_round()
+    with pytest.raises(Forbidden) as outside:  # 六纬路社区 is in 河东区; the coordinator has 和平区
+        backfill.backfill_one(coordinator, rnd.id, {**entry(1), "region_code": "120102001001"})
+    assert outside.value.code == "forbidden_region" and set(outside.value.fields) == {"region_code"}
+    inside = backfill.backfill_one(coordinator, rnd.id, {**entry(2), "region_code": "120101001002"})
+    assert db.session.get(Sample, inside["sample_id"]).resident.community.code == "120101001002"
+    rows = [["P0003", "S-HP-001", "2022-01-10 08:30", "纸质三", "身份证", id_number(3, "19700101"), "", ""]]
+    data = gb18030_csv(rows).replace(b"\r\n", b",120102001001\r\n").replace(
+        "地址,120102001001".encode("gb18030"), "地址,社区编码".encode("gb18030"))
+    report = backfill_files.backfill_file(coordinator, rnd.id, io.BytesIO(data), "a.csv")
+    assert report["rows"] == [{"row": 2, "outcome": "failed", "code": "forbidden_region",
+                               "message": "社区编码：该社区不在您的管辖范围内。"}]
+    # a round of one district takes no new tube at a site of another (admins may work anywhere)
+    from sampling.services.rounds import create_round
+    admin = make_user("admin")
+    district_round = create_round(admin, "和平区加测", 10, "120101")
+    district_round.starts_at = rnd.starts_at
+    db.session.commit()
+    with pytest.raises(ValidationFailed) as other_district:
+        backfill.backfill_one(admin, district_round.id, entry(4, tube="P0004", site="S-HD-001"))
+    assert other_district.value.code == "site_outside_round"
+    assert db.session.scalar(select(Tube.id).where(Tube.code == "P0004")) is None

@@ -7,11 +7,12 @@ from sqlalchemy import func, select
 from sampling.extensions import db
 from sampling.models import Sample
 from tests.conftest import login
-from tests.field import current_round, id_number
+from tests.field import backdate_round, current_round, id_number
 
 
 @pytest.fixture
 def coordinator(demo_city, make_user):
+    backdate_round()
     return make_user("coordinator", region="120101")
 
 

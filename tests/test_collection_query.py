@@ -47,6 +47,15 @@ def test_unknown_number_and_wrong_name_get_the_same_answer(sampled):
         query.collections("", "")
 
 
+def test_a_number_too_long_to_be_one_is_not_valid_rather_than_missing(sampled):
+    with pytest.raises(ValidationFailed) as too_long:
+        query.collections("1" * 40, sampled[0].name)
+    assert too_long.value.fields == {"id_number": "证件号码无效。"}
+    with pytest.raises(ValidationFailed) as empty:
+        query.collections(" ", sampled[0].name)
+    assert empty.value.fields == {"id_number": "请填写证件号码。"}
+
+
 def test_query_api_is_public_and_rate_limited(make_app, sampled):
     server = make_app(RATELIMIT_ENABLED=True, RATELIMIT_PUBLIC="3 per minute")
     from tests.contract import ContractClient
@@ -63,3 +72,11 @@ def test_query_api_is_public_and_rate_limited(make_app, sampled):
 def test_query_api_refuses_empty_input(client):
     assert client.post("/api/v1/query", json={}).status_code == 422
     assert client.post("/api/v1/query", data="x").status_code == 400
+
+
+def test_query_page_says_a_too_long_number_is_not_valid(client, sampled):
+    from tests.conftest import csrf_from
+    page = client.get("/query").get_data(as_text=True)
+    answer = client.post("/query", data={"csrf_token": csrf_from(page), "id_number": "1" * 40,
+                                         "name": sampled[0].name}).get_data(as_text=True)
+    assert '<p class="field-error">证件号码无效。</p>' in answer and "请填写证件号码" not in answer

@@ -14,15 +14,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from sampling.errors import Conflict, DomainError, ValidationFailed
+from sampling.errors import Conflict, DomainError, Forbidden, ValidationFailed
 from sampling.extensions import db
-from sampling.models import ResidentSource, Role, Round, Sample, Site, Tube, TubeStatus, User
+from sampling.models import Region, ResidentSource, Role, Round, Sample, Site, Tube, TubeStatus, User
 from sampling.models.base import utcnow
-from sampling.services import ids, residents, tubes
-from sampling.services.access import require_role, require_site
+from sampling.services import identity, ids, residents, tubes
+from sampling.services.access import can_access_region, require_role, require_site
 from sampling.services.samples import previous_sample
 
 BEIJING = timezone(timedelta(hours=8))  # times on paper forms are local; China has no DST
+SLACK = timedelta(minutes=5)  # clocks differ: a time this close to the round's start or to now is taken
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M:%S",
             "%Y-%m-%dT%H:%M", "%Y.%m.%d %H:%M")
 ALIASES = {"tube_code": ("管码", "试管编码", "试管条码"), "site_code": ("采样点编码",),
@@ -58,9 +59,32 @@ def parse_time(raw) -> datetime:
         value = None
     if value is None:
         raise ValidationFailed(fields={"sampled_at": _l("Give the time of sampling, e.g. 2022-01-10 08:30.")})
-    if value > utcnow() + timedelta(minutes=5):
+    if value > utcnow() + SLACK:
         raise ValidationFailed(fields={"sampled_at": _l("The time of sampling is in the future.")})
     return value
+
+
+def _within_round(rnd: Round, at: datetime) -> None:
+    """A sample of a round is taken while the round runs (give or take a few minutes of clocks)."""
+    if at < rnd.starts_at - SLACK:
+        raise ValidationFailed(fields={"sampled_at": _l("The time of sampling is before the round started (%(start)s).",
+                                                        start=_local(rnd.starts_at))})
+    if rnd.ends_at is not None and at > rnd.ends_at + SLACK:
+        raise ValidationFailed(fields={"sampled_at": _l("The time of sampling is after the round ended (%(end)s).",
+                                                        end=_local(rnd.ends_at))})
+
+
+def _local(value: datetime) -> str:
+    return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def _own_community(user: User, region_code) -> None:
+    """A backfilled person's community (when given) must lie in the coordinator's region."""
+    code = identity.normalize_text(region_code)
+    community = db.session.scalar(select(Region).where(Region.code == code)) if code else None
+    if community is not None and not can_access_region(user, community):
+        raise Forbidden(fields={"region_code": _l("This community is outside your region.")},
+                        code="forbidden_region")
 
 
 def _tube_for(user: User, rnd: Round, code: str, site_code, at: datetime) -> Tube:
@@ -71,6 +95,9 @@ def _tube_for(user: User, rnd: Round, code: str, site_code, at: datetime) -> Tub
         if site is None:
             raise ValidationFailed(fields={"site_code": _l("A new tube needs the code of its site.")})
         require_site(user, site)
+        if rnd.region is not None and not rnd.region.contains(site.community):
+            raise ValidationFailed(fields={"site_code": _l("This site is outside the round's region.")},
+                                   code="site_outside_round")
         tube = Tube(code=code, round_id=rnd.id, site_id=site.id, capacity=rnd.pool_size, sample_count=0,
                     status=TubeStatus.SEALED.value, opened_by_id=user.id, opened_at=at, sealed_at=at,
                     sealed_by_id=user.id)
@@ -99,15 +126,15 @@ def record(user: User, round_id, entry: dict) -> dict:
     rnd = get_round(user, round_id)
     code = tubes.clean_tube_code(entry.get("tube_code"))
     at = parse_time(entry.get("sampled_at"))
+    _within_round(rnd, at)
     tube = _tube_for(user, rnd, code, entry.get("site_code"), at)
     details = {"id_type": "resident_id_card", **{k: v for k, v in entry.items() if v not in (None, "")}}
     details["id_type"] = ID_TYPE_WORDS.get(str(details["id_type"]).strip(), details["id_type"])
+    _own_community(user, details.get("region_code"))
     resident, _created = residents.register(details, source=ResidentSource.SUPPLEMENTARY.value, phone_required=False,
                                             community_required=False, default_community=tube.site.community)
-    existing = db.session.scalar(select(Sample.id).where(Sample.tube_id == tube.id,
-                                                         Sample.resident_id == resident.id))
-    if existing is not None:
-        return {"outcome": "exists", "sample_id": existing, "flagged": False}
+    if (earlier := _already_in(tube, resident)) is not None:
+        return earlier
     flagged = previous_sample(rnd.id, resident.id) is not None
     count = db.session.scalar(
         update(Tube).where(Tube.id == tube.id, Tube.sample_count < Tube.capacity)
@@ -116,15 +143,18 @@ def record(user: User, round_id, entry: dict) -> dict:
                              TubeStatus.SEALED.value), else_=Tube.status))
         .returning(Tube.sample_count).execution_options(synchronize_session=False))
     if count is None:
-        existing = db.session.scalar(select(Sample.id).where(Sample.tube_id == tube.id,  # filled by this very entry
-                                                             Sample.resident_id == resident.id))  # meanwhile?
-        if existing is not None:
-            return {"outcome": "exists", "sample_id": existing, "flagged": False}
+        if (earlier := _already_in(tube, resident)) is not None:  # filled by this very entry meanwhile
+            return earlier
         raise Conflict(_l("Tube %(code)s is full.", code=code), code="tube_full")
     sample_id = db.session.scalar(insert(Sample).values(
         tube_id=tube.id, resident_id=resident.id, round_id=rnd.id, site_id=tube.site_id, sampler_id=user.id,
         supplementary=True, resample=flagged, position=count, sampled_at=at).returning(Sample.id))
     return {"outcome": "added", "sample_id": sample_id, "flagged": flagged}
+
+
+def _already_in(tube: Tube, resident) -> dict | None:
+    existing = db.session.scalar(select(Sample.id).where(Sample.tube_id == tube.id, Sample.resident_id == resident.id))
+    return None if existing is None else {"outcome": "exists", "sample_id": existing, "flagged": False}
 
 
 def backfill_one(user: User, round_id, entry: dict) -> dict:

@@ -22,7 +22,8 @@ TUBE_STATUS_LABELS = {"open": _l("being filled"), "sealed": _l("sealed, on its w
 
 
 class QueryForm(FlaskForm):
-    id_number = StringField(_l("Document number"), validators=[DataRequired(), Length(max=32)])
+    id_number = StringField(_l("Document number"), validators=[
+        DataRequired(), Length(max=32, message=_l("The document number is not valid."))])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=50)])
     submit = SubmitField(_l("Look up"))
 
