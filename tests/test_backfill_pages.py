@@ -47,3 +47,31 @@ def test_entry_errors_stand_under_their_fields_in_the_users_language(client, coo
     assert db.session.scalar(select(func.count()).select_from(Sample)) == 0
     ok = post_entry(client)
     assert "已登记。" in ok and errors_under(ok, "entry-id_number") == []
+
+
+def test_the_page_offers_the_rounds_and_sites_of_the_coordinators_region(client, coordinator, make_user):
+    from sampling.services.rounds import create_round
+    admin = make_user("admin")
+    hedong = create_round(admin, "河东区加测", 10, "120102")
+    heping = create_round(admin, "和平区加测", 10, "120101")
+    street = create_round(admin, "劝业场街道加测", 10, "120101001")
+    login(client, coordinator.username)
+    html = client.get("/backfill").get_data(as_text=True)
+    rounds = re.findall(r'<option value="(\d+)">', html.split('id="entry-round_id"')[1].split("</select>")[0])
+    assert rounds == [str(street.id), str(heping.id), str(current_round().id)]  # newest first; not 河东区
+    sites = re.findall(r'<option value="(S-[^"]+)">', html.split('id="entry-site_code"')[1].split("</select>")[0])
+    assert sites == ["S-HP-001", "S-HP-002", "S-HP-003"]
+    # the API refuses the round the page does not offer
+    from sampling.errors import Forbidden
+    from sampling.services import backfill
+    with pytest.raises(Forbidden) as refused:
+        backfill.backfill_one(coordinator, hedong.id, {"tube_code": "P0001", "site_code": "S-HP-001",
+                                                       "sampled_at": "2022-01-10 08:30", "name": "纸质一",
+                                                       "id_number": id_number(1, "19700101")})
+    assert refused.value.code == "forbidden_region"
+
+
+def test_the_page_is_for_coordinators_and_admins(client, coordinator, make_user):
+    assert client.get("/backfill").status_code == 302  # to the log-in page
+    login(client, make_user("sampler", sites=("S-HP-001",)).username)
+    assert client.get("/backfill").status_code == 403

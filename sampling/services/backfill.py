@@ -19,10 +19,12 @@ from sampling.extensions import db
 from sampling.models import Region, ResidentSource, Role, Round, Sample, Site, Tube, TubeStatus, User
 from sampling.models.base import utcnow
 from sampling.services import identity, ids, residents, tubes
-from sampling.services.access import can_access_region, require_role, require_site
+from sampling.services.access import can_access_region, region_scope, require_role, require_site
+from sampling.services.rounds import list_rounds
 from sampling.services.samples import previous_sample
 
 BEIJING = timezone(timedelta(hours=8))  # times on paper forms are local; China has no DST
+STAFF = (Role.ADMIN, Role.COORDINATOR)
 SLACK = timedelta(minutes=5)  # clocks differ: a time this close to the round's start or to now is taken
 _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M:%S",
             "%Y-%m-%dT%H:%M", "%Y.%m.%d %H:%M")
@@ -113,12 +115,32 @@ def _tube_for(user: User, rnd: Round, code: str, site_code, at: datetime) -> Tub
 
 
 def get_round(user: User, round_id) -> Round:
-    """The round to backfill into (closed rounds too: forms arrive late), for coordinators and admins."""
-    require_role(user, (Role.ADMIN, Role.COORDINATOR))
+    """The round to backfill into (closed rounds too: forms arrive late), for coordinators and admins
+    whose region it covers (or lies in)."""
+    require_role(user, STAFF)
     rnd = db.session.get(Round, rid) if (rid := ids.db_id(round_id, text=True)) else None
     if rnd is None:
         raise ValidationFailed(fields={"round_id": _l("Unknown round.")})
+    if not _shares_region(user, rnd):
+        raise Forbidden(fields={"round_id": _l("This round does not cover your region.")}, code="forbidden_region")
     return rnd
+
+
+def _shares_region(user: User, rnd: Round) -> bool:
+    if user.role == Role.ADMIN.value or rnd.region is None:
+        return True
+    mine = user.region
+    return mine is not None and (mine.contains(rnd.region) or rnd.region.contains(mine))
+
+
+def page_choices(user: User) -> dict:
+    """What the backfill page offers: the rounds that cover the user's region (newest first) and
+    the sites in it, as (value, label) pairs."""
+    require_role(user, STAFF)
+    rounds = [(rnd.id, rnd.name) for rnd in list_rounds() if _shares_region(user, rnd)]
+    sites = db.session.execute(select(Site.code, Site.name).join(Region, Site.community_id == Region.id)
+                               .where(region_scope(user, Region.path)).order_by(Site.code)).all()
+    return {"rounds": rounds, "sites": [(code, f"{code} {name}") for code, name in sites]}
 
 
 def record(user: User, round_id, entry: dict) -> dict:
