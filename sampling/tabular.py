@@ -66,9 +66,22 @@ def _csv_rows(stream: BinaryIO) -> Iterator[list[str]]:
     try:
         for row in csv.reader(text):
             yield [c.strip() for c in row]
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except UnicodeDecodeError as exc:
+        raise BadRequest(_l("The file is not valid UTF-8 or GB18030 text (at byte %(n)s). Save it as CSV "
+                            "(UTF-8 or GBK) or as an Excel workbook and upload it again.",
+                            n=_bad_byte(buffered, exc)), code="unreadable_file") from exc
+    except csv.Error as exc:
         raise BadRequest(_l("The file could not be read as CSV: %(reason)s", reason=str(exc)),
                          code="unreadable_file") from exc
+
+
+def _bad_byte(buffered: io.BufferedReader, exc: UnicodeDecodeError) -> str:
+    """Where the undecodable byte is in the file, counting from 1: the reader stands at the end of
+    the chunk that failed, and the error's bytes end there too."""
+    try:
+        return str(buffered.tell() - len(exc.object) + exc.start + 1)
+    except OSError:  # a stream that cannot tell its position
+        return "?"
 
 
 def _xlsx_rows(stream: BinaryIO) -> Iterator[list[str]]:

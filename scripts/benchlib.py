@@ -211,8 +211,9 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def check_database(url: str, expected_samples: int | None = None) -> dict:
-    """After a run: no tube over capacity, each tube's count equals its samples, no doubled scan."""
+def check_database(url: str, expected_samples: int | None = None, all_sealed_full: bool = False) -> dict:
+    """After a run: no tube over capacity, each tube's count equals its samples, no doubled scan;
+    with ``all_sealed_full``, every benchmark tube (BT...) sealed at its capacity too."""
     from sqlalchemy import create_engine, text
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -226,9 +227,14 @@ def check_database(url: str, expected_samples: int | None = None) -> dict:
         doubled = conn.execute(text(
             "SELECT count(*) FROM (SELECT client_id FROM samples WHERE client_id IS NOT NULL "
             "GROUP BY client_id HAVING count(*) > 1) d")).scalar()
+        not_full = conn.execute(text(
+            "SELECT count(*) FROM tubes WHERE code LIKE 'BT%' AND (status <> 'sealed' OR sample_count <> capacity)"
+        )).scalar()
     engine.dispose()
     result = {"tubes_over_capacity": over, "tubes_count_mismatch": mismatched, "samples": samples,
               "doubled_scans": doubled}
+    if all_sealed_full:
+        result["tubes_not_sealed_full"] = not_full
     if expected_samples is not None:
         result["lost_or_extra"] = samples - expected_samples
     return result

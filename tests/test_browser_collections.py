@@ -6,7 +6,7 @@ import pytest
 
 from sampling.services import samples, tubes
 from tests.conftest import PASSWORD
-from tests.field import cid, current_round, id_number, make_residents, qr
+from tests.field import backdate_round, cid, current_round, id_number, make_residents, qr
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +31,7 @@ def test_resident_checks_their_records(page, demo_city, make_user):
 
 
 def test_coordinator_backfills_one_form_and_a_file(page, demo_city, make_user, tmp_path):
+    backdate_round()
     coordinator = make_user("coordinator", region="120101")
     page.goto("/login")
     page.fill("#username", coordinator.username)

@@ -47,6 +47,15 @@ def test_unknown_number_and_wrong_name_get_the_same_answer(sampled):
         query.collections("", "")
 
 
+def test_a_number_too_long_to_be_one_is_not_valid_rather_than_missing(sampled):
+    with pytest.raises(ValidationFailed) as too_long:
+        query.collections("1" * 40, sampled[0].name)
+    assert too_long.value.fields == {"id_number": "证件号码无效。"}
+    with pytest.raises(ValidationFailed) as empty:
+        query.collections(" ", sampled[0].name)
+    assert empty.value.fields == {"id_number": "请填写证件号码。"}
+
+
 def test_query_api_is_public_and_rate_limited(make_app, sampled):
     server = make_app(RATELIMIT_ENABLED=True, RATELIMIT_PUBLIC="3 per minute")
     from tests.contract import ContractClient
@@ -108,3 +117,11 @@ def test_the_query_after_the_individual_retest_end_to_end(client, demo_city, mak
                                 "individual_result": "negative", "resulted_at": pooled["result"]["resulted_at"]}
     assert pooled["result"]["resulted_at"] is not None
     assert query(people[1])[0]["result"]["state"] == "retest_required"  # not resampled yet
+
+
+def test_query_page_says_a_too_long_number_is_not_valid(client, sampled):
+    from tests.conftest import csrf_from
+    page = client.get("/query").get_data(as_text=True)
+    answer = client.post("/query", data={"csrf_token": csrf_from(page), "id_number": "1" * 40,
+                                         "name": sampled[0].name}).get_data(as_text=True)
+    assert '<p class="field-error">证件号码无效。</p>' in answer and "请填写证件号码" not in answer

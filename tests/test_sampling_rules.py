@@ -129,15 +129,18 @@ def test_supplementary_registration_creates_or_finds_the_resident(field):
 
 
 def _concurrently(make_app, jobs):
-    """Run each job(app) in its own thread with its own app context (its own DB session)."""
-    barrier = threading.Barrier(len(jobs))
+    """Run each job(app) in its own thread with its own app context (its own DB session). The apps
+    are built first, here (building apps is not meant to be done by threads at once); a job that
+    cannot start lets the others go on after a while instead of hanging the run."""
+    barrier = threading.Barrier(len(jobs), timeout=30)
     outcomes = [None] * len(jobs)
+    apps = [make_app() for _job in jobs]
 
     def run(i, job):
-        app = make_app()
+        app = apps[i]
         with app.app_context():
-            barrier.wait()
             try:
+                barrier.wait()
                 outcomes[i] = job()
             except Exception as exc:  # noqa: BLE001  (collected and asserted on)
                 outcomes[i] = exc
@@ -228,3 +231,52 @@ def test_phones_scanning_sealing_and_undoing_at_one_site_never_deadlock(field, m
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Sample)) == 6 * (20 - 3)
     assert_exact()
+
+
+def test_one_resident_scanned_into_two_tubes_at_once_is_admitted_once(field, make_app):
+    """Two phones scan the same person at the same moment into two tubes: the partial unique index
+    on (round, resident) lets one in; the other is told where the person was sampled."""
+    user_id = field["sampler"].id
+    for attempt in range(3):
+        open_tube(field, f"TW{attempt}A")
+        open_tube(field, f"TW{attempt}B")
+        token = qr(field["people"][attempt])
+
+        def phone(code, token=token):
+            def job():
+                try:
+                    return samples.add_sample(db.session.get(User, user_id), code, {"qr": token, "client_id": cid()})
+                except Conflict as exc:
+                    return exc
+            return job
+
+        outcomes = _concurrently(make_app, [phone(f"TW{attempt}A"), phone(f"TW{attempt}B")])
+        admitted = [o for o in outcomes if isinstance(o, tuple)]
+        refused = [o for o in outcomes if isinstance(o, samples.AlreadySampled)]
+        assert len(admitted) == 1 and admitted[0][0] == 201 and len(refused) == 1, outcomes
+        db.session.expire_all()
+        where = db.session.scalar(select(Tube.code).join(Sample, Sample.tube_id == Tube.id)
+                                  .where(Sample.resident_id == field["people"][attempt].id))
+        assert refused[0].previous["tube_code"] == where
+        assert db.session.scalar(select(func.count()).select_from(Sample)
+                                 .where(Sample.resident_id == field["people"][attempt].id)) == 1
+
+
+def test_one_client_id_sent_twice_at_once_lands_once_with_one_answer(field, make_app):
+    """A phone's retry overtakes its first request: both get the same body (201, then 200), one sample."""
+    open_tube(field)
+    user_id = field["sampler"].id
+    for attempt in range(3):
+        body = {"qr": qr(field["people"][attempt]), "client_id": cid()}
+
+        def job(body=body):
+            return samples.add_sample(db.session.get(User, user_id), "T0001", dict(body))
+
+        outcomes = _concurrently(make_app, [job, job])
+        assert all(isinstance(o, tuple) for o in outcomes), outcomes
+        assert sorted(status for status, _answer in outcomes) == [200, 201]
+        assert outcomes[0][1] == outcomes[1][1] and outcomes[0][1]["tube"]["count"] == attempt + 1
+        db.session.expire_all()
+        assert db.session.scalar(select(func.count()).select_from(Sample)
+                                 .where(Sample.client_id == body["client_id"])) == 1
+    assert db.session.scalar(select(Tube.sample_count).where(Tube.code == "T0001")) == 3

@@ -32,17 +32,36 @@ def test_codes_well_formed_and_repeat_filter(js):
         const f = new m.RepeatFilter(2000, () => t);
         const seen = [f.accept('A'), (t = 500, f.accept('A')), (t = 2400, f.accept('A')), (t = 5000, f.accept('A')),
                       f.accept('B'), f.accept('A')];
+        // two codes in view at once: the detector reports both in every frame (every 100 ms)
+        t = 10000;
+        const two = new m.RepeatFilter(2000, () => t);
+        const both = [];
+        for (let i = 0; i < 30; i++, t += 100) both.push(two.accept('A'), two.accept('B'));
+        for (let i = 0; i < 25; i++, t += 100) both.push(two.accept('B')); // A put away for 2.5 s, B stays
+        both.push(two.accept('A'), two.accept('B'));
+        const many = new m.RepeatFilter(2000, () => t);
+        for (let i = 0; i < 100; i++) many.accept('X' + i);
+        t += 2500;
+        many.accept('Y');
+        const kept = many.seen.size;
         return {{
             good: m.isResidentCode('{GOOD}'), lower: m.isResidentCode(' {GOOD.lower()}\\n'),
             short: m.isResidentCode('S1ABC'), bad_chars: m.isResidentCode('S1' + '1'.repeat(24)),
             tube: m.isTubeCode('TUBE-0001'), tube_is_not_resident: m.isTubeCode('{GOOD}'),
-            tube_short: m.isTubeCode('T1'), seen, uuid: m.newClientId(),
+            tube_short: m.isTubeCode('T1'), seen, both, kept, uuid: m.newClientId(),
         }};""")
     assert result["good"] and result["lower"]
     assert not result["short"] and not result["bad_chars"]
     assert result["tube"] and not result["tube_is_not_resident"] and not result["tube_short"]
-    # repeats within the quiet time are one sighting; each sighting restarts the wait
-    assert result["seen"] == [True, False, False, True, True, True]
+    # repeats within the quiet time are one sighting; each sighting restarts the wait; another
+    # code seen in between does not make a code new again
+    assert result["seen"] == [True, False, False, True, True, False]
+    # A and B in view together for 3 s: each reported once, not A, B, A, B ... every frame
+    assert result["both"][:60] == [True, True] + [False] * 58
+    # B stayed in view (never new again); A came back after 2 s out of sight: new again
+    assert result["both"][60:] == [False] * 25 + [True, False]
+    # codes long out of sight are forgotten (the map does not grow all day)
+    assert result["kept"] == 1
     assert len(result["uuid"]) == 36
 
 
@@ -122,6 +141,11 @@ def test_field_checks_codes_duplicates_capacity_and_undo(js):
         out.garbage = (await field.handleCode('hello world', 5)).error;
         out.first = (await field.handleCode('{GOOD.lower()}', 5)).count;
         out.dup = (await field.handleCode('{GOOD}', 5)).error;
+        // the camera reading a resident of this tube again is no mistake: ignored, nothing queued
+        const queuedBefore = (await box.queued()).length;
+        out.cameraAgain = await field.handleCode('{GOOD}', 5, {{ camera: true }});
+        out.cameraQueued = (await box.queued()).length - queuedBefore;
+        out.cameraGarbage = (await field.handleCode('hello world', 5, {{ camera: true }})).error;
         out.undo = (await field.undoLast()).ok;
         out.afterUndo = field.count('TUBE-1');
         out.again = (await field.handleCode('{GOOD}', 5)).count;
@@ -146,6 +170,8 @@ def test_field_checks_codes_duplicates_capacity_and_undo(js):
     assert result["open"] == "tube" and result["sameTubeAgain"] is True
     assert result["garbage"] == "not_resident_code"
     assert result["first"] == 1 and result["dup"] == "dup_in_tube"
+    assert result["cameraAgain"] == {"ok": True, "ignored": True} and result["cameraQueued"] == 0
+    assert result["cameraGarbage"] == "not_resident_code"
     assert result["undo"] is True and result["afterUndo"] == 0 and result["again"] == 1
     assert result["person"] == 3 and result["personDup"] == "dup_in_tube"
     assert result["fifth"] == [5, True] and result["current"] is None

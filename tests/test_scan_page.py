@@ -61,6 +61,15 @@ def test_hand_scanner_fill_undo_no_code_and_seal(page, crew):
     page.click("#person button[type=submit]")
     page.wait_for_function("document.querySelector('#counter').textContent === '2/5'")
     page.wait_for_function("document.querySelector('#message').textContent.includes('赵*明')")
+    # someone with no phone at all (the people this form is for): the phone is optional
+    page.click("#no-code")
+    assert page.locator("#p-phone").get_attribute("required") is None
+    expect(page.locator("label[for=p-phone]")).to_have_text("手机号码（选填）")
+    page.fill("#p-name", "钱老伯")
+    page.fill("#p-id-number", id_number(902, "19400101"))
+    page.click("#person button[type=submit]")
+    page.wait_for_function("document.querySelector('#counter').textContent === '3/5'")
+    page.wait_for_function("document.querySelector('#message').textContent.includes('钱*伯')")
 
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#seal")
@@ -70,11 +79,13 @@ def test_hand_scanner_fill_undo_no_code_and_seal(page, crew):
     assert played.count("error") >= 2 and "sealed" in played and "ok" in played
 
     tube, residents = tube_contents("T-KB-0001")
-    assert tube.status == "sealed" and tube.capacity == 5 and tube.sample_count == 2
-    assert residents[0] == people[0].id and len(residents) == 2
+    assert tube.status == "sealed" and tube.capacity == 5 and tube.sample_count == 3
+    assert residents[0] == people[0].id and len(residents) == 3
     from sampling.models import Resident
     extra = db.session.get(Resident, residents[1])
-    assert extra.name == "赵小明" and extra.source == "supplementary"
+    assert extra.name == "赵小明" and extra.source == "supplementary" and extra.phone == "13900001111"
+    no_phone = db.session.get(Resident, residents[2])
+    assert no_phone.name == "钱老伯" and no_phone.source == "supplementary" and no_phone.phone is None
     # the personal details typed in are not kept on the phone once the server has them
     kept = page.evaluate("""import('/static/scan/store.js').then(async (m) => {
         const store = await m.Store.open(); const all = await store.all('actions'); store.close();

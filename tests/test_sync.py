@@ -210,3 +210,15 @@ def test_a_resent_batch_still_in_flight_gets_the_first_answers(field, make_app, 
     assert [r["body"] for r in out["first"]] == [r["body"] for r in out["again"]]
     db.session.expire_all()
     assert db.session.scalar(select(Tube.sample_count).where(Tube.code == "DUP1")) == 5
+
+
+def test_an_item_with_an_impossible_id_gets_its_own_answer(client, field):
+    """A huge round_id or sample_id in one item: that item's 422 / 404, the rest of the batch goes on."""
+    items = [{"client_id": cid(), "op": "open_tube", "tube_code": "BH001", "round_id": 10**30,
+              "site_code": "S-HP-001"},
+             {"client_id": cid(), "op": "undo", "sample_id": 10**30},
+             {"client_id": cid(), "op": "undo", "sample_id": 2**63}] + batch_for(field, field["people"][:1], "BH002")
+    results = client.post("/api/v1/sync", json={"items": items}, headers=field["h"]).get_json()["results"]
+    assert [r["status"] for r in results] == [422, 404, 404, 201, 201]
+    assert set(results[0]["body"]["error"]["fields"]) == {"round_id"}
+    assert [r["body"]["error"]["code"] for r in results[1:3]] == ["unknown_sample", "unknown_sample"]

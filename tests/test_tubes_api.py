@@ -128,6 +128,30 @@ def test_supplementary_registration(client, field):
     assert client.post("/api/v1/tubes/T0001/samples", json={"qr": "x"}, headers=field["h"]).status_code == 422
 
 
+def test_supplementary_registration_without_a_phone(client, field):
+    """The people "no code" is for often have no phone (the elderly, paper forms, visitors)."""
+    from sampling.extensions import db
+    from sampling.models import Resident, Sample
+    open_tube(client, field)
+    url = "/api/v1/tubes/T0001/samples"
+    no_phone = {"name": "老大爷", "id_type": "resident_id_card", "id_number": "110101194003070019"}
+    first = client.post(url, json={"resident": no_phone, "client_id": cid()}, headers=field["h"])
+    assert first.status_code == 201, first.get_json()
+    assert first.get_json()["tube"]["count"] == 1 and first.get_json()["resident"]["name_masked"] == "老*爷"
+    as_the_page_sends = {"name": "老奶奶", "id_type": "passport", "id_number": "E77665544", "phone": None,
+                         "address": None, "region_code": None}
+    second = client.post(url, json={"resident": as_the_page_sends, "client_id": cid()}, headers=field["h"])
+    assert second.status_code == 201, second.get_json()
+    for body in (first.get_json(), second.get_json()):
+        sample = db.session.get(Sample, body["sample_id"])
+        assert sample.supplementary is True and sample.resident.phone is None
+        assert sample.resident.source == "supplementary" and sample.resident.community.code == "120101001001"
+    bad_phone = client.post(url, json={"resident": {**no_phone, "id_number": "E11223344", "id_type": "passport",
+                                                    "phone": "12345"}, "client_id": cid()}, headers=field["h"])
+    assert bad_phone.status_code == 422 and set(bad_phone.get_json()["error"]["fields"]) == {"phone"}
+    assert db.session.query(Resident).filter_by(id_number="E11223344").count() == 0
+
+
 def test_sites_for_the_caller(client, field, make_user, token_for):
     sites = client.get("/api/v1/sites", headers=field["h"]).get_json()["sites"]
     assert [s["code"] for s in sites] == ["S-HP-001"] and sites[0]["community_code"] == "120101001001"
@@ -136,3 +160,45 @@ def test_sites_for_the_caller(client, field, make_user, token_for):
     assert codes == ["S-HP-001", "S-HP-002", "S-HP-003"]
     lab = token_for(make_user("lab"))
     assert client.get("/api/v1/sites", headers=lab).status_code == 403
+
+
+def test_ids_that_cannot_exist_are_unknown_not_database_errors(client, field):
+    """Numbers beyond what the id columns hold get the answer of any unknown id (a field error or
+    404), not the generic invalid_value of the safety net."""
+    for round_id in (10**30, 2**31, -1, 0):
+        response = client.post("/api/v1/tubes", json={"tube_code": "T0009", "round_id": round_id,
+                                                      "site_code": "S-HP-001"}, headers=field["h"])
+        assert response.status_code == 422, round_id
+        assert response.get_json()["error"]["code"] == "validation"
+        assert set(response.get_json()["error"]["fields"]) == {"round_id"}
+    for sample_id in ("9223372036854775808", "9223372036854775807", "9" * 30):
+        response = client.delete(f"/api/v1/samples/{sample_id}", headers=field["h"])
+        assert response.status_code == 404 and response.get_json()["error"]["code"] == "unknown_sample", sample_id
+
+
+def test_a_residents_code_is_not_a_tube_barcode(client, field):
+    resident_code = qr(field["people"][0])
+    for code in (resident_code, resident_code.lower()):
+        response = open_tube(client, field, code=code)
+        assert response.status_code == 422
+        error = response.get_json()["error"]
+        assert error["code"] == "invalid_tube_code" and "居民" in error["fields"]["tube_code"]
+    english = client.post("/api/v1/tubes", headers={**field["h"], "Accept-Language": "en"},
+                          json={"tube_code": resident_code, "round_id": field["round"], "site_code": "S-HP-001"})
+    assert english.get_json()["error"]["fields"]["tube_code"].startswith("This is a resident's code, not a tube")
+
+
+def test_a_sample_is_either_a_code_or_a_person_not_both(client, field):
+    open_tube(client, field)
+    url = "/api/v1/tubes/T0001/samples"
+    details = {"name": "王五", "id_type": "passport", "id_number": "E12345678"}
+    both = client.post(url, json={"qr": qr(field["people"][0]), "resident": details, "client_id": cid()},
+                       headers={**field["h"], "Accept-Language": "en"})
+    assert both.status_code == 422
+    assert "not both" in both.get_json()["error"]["fields"]["resident"]
+    assert client.get("/api/v1/tubes/T0001", headers=field["h"]).get_json()["count"] == 0
+    # a null on the side not used is no second value
+    by_code = client.post(url, json={"qr": qr(field["people"][0]), "resident": None, "client_id": cid()},
+                          headers=field["h"])
+    by_details = client.post(url, json={"qr": None, "resident": details, "client_id": cid()}, headers=field["h"])
+    assert (by_code.status_code, by_details.status_code) == (201, 201)

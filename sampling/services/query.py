@@ -21,8 +21,10 @@ def collections(id_number, name) -> list[dict]:
     """The collections of the person with this document number and name, newest first."""
     number = identity.normalize_document(id_number)
     fields = {}
-    if not number or len(number) > 32:
+    if not number:
         fields["id_number"] = _l("Enter the document number.")
+    elif len(number) > 32:
+        fields["id_number"] = _l("The document number is not valid.")
     try:
         clean_name = identity.validate_name(name)
     except InvalidValue as exc:

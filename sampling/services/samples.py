@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sampling.errors import Conflict, NotFound, ValidationFailed
 from sampling.extensions import db
 from sampling.models import Resident, ResidentSource, Sample, Site, Tube, TubeStatus, User
-from sampling.services import admission, codes, replay, residents
+from sampling.services import admission, codes, ids, replay, residents
 from sampling.services.access import require_role, require_site
 from sampling.services.tubes import FIELD_ROLES, find_tube, unknown_tube
 
@@ -132,7 +132,10 @@ def apply_add(user: User, tube_code, data: dict) -> tuple[int, dict]:
     client_id = replay.clean_client_id(data.get("client_id"))
     if not isinstance(tube_code, str):
         raise unknown_tube(tube_code)
-    supplementary = "resident" in data and "qr" not in data
+    supplementary = data.get("resident") is not None
+    if supplementary and data.get("qr") is not None:
+        raise ValidationFailed(fields={"resident": _l("Send either qr (the scanned code) or resident (the details "
+                                                      "of someone without a code), not both.")})
     if supplementary:
         resident = _register_on_site(user, tube_code, data.get("resident"), client_id)
         if isinstance(resident, dict):
@@ -154,7 +157,8 @@ def apply_add(user: User, tube_code, data: dict) -> tuple[int, dict]:
 
 def _register_on_site(user: User, tube_code: str, details, client_id: str) -> Resident | dict:
     """补充登记: find or create the resident from their details (their community defaults to the
-    site's). Returns the earlier answer instead when this client_id was admitted before."""
+    site's; the phone is optional: this is for people without one). Returns the earlier answer
+    instead when this client_id was admitted before."""
     earlier = replayed_add(client_id)
     if earlier is not None:
         return earlier
@@ -163,7 +167,8 @@ def _register_on_site(user: User, tube_code: str, details, client_id: str) -> Re
     tube = find_tube(tube_code)
     require_site(user, tube.site)
     resident, _created = residents.register(details, source=ResidentSource.SUPPLEMENTARY.value,
-                                            community_required=False, default_community=tube.site.community)
+                                            phone_required=False, community_required=False,
+                                            default_community=tube.site.community)
     return resident
 
 
@@ -185,7 +190,7 @@ def find_sample(sample_id=None, client_id: str | None = None) -> Sample:
     """The sample by its id or by the client_id of the scan that added it, or NotFound."""
     sample = None
     if isinstance(sample_id, int) and not isinstance(sample_id, bool):
-        sample = db.session.get(Sample, sample_id)
+        sample = db.session.get(Sample, sid) if (sid := ids.db_id(sample_id, big=True)) else None
     elif isinstance(client_id, str):
         sample = db.session.scalar(select(Sample).where(Sample.client_id == client_id))
     if sample is None:

@@ -14,7 +14,7 @@ from sampling.extensions import db
 from sampling.models import Region, Role, Round, RoundStatus, Sample, Site, Tube, TubeStatus, User, user_sites
 from sampling.models.base import utcnow
 from sampling.models.rounds import POOL_SIZES
-from sampling.services import identity, replay
+from sampling.services import codes, identity, ids, replay
 from sampling.services.access import region_scope, require_role, require_site
 
 TUBE_CODE = re.compile(r"[\x21-\x7e]{4,64}")  # printable ASCII, as Code 128 labels carry
@@ -22,11 +22,15 @@ FIELD_ROLES = (Role.ADMIN, Role.COORDINATOR, Role.SAMPLER)
 
 
 def clean_tube_code(raw) -> str:
-    """The tube barcode as scanned (trimmed), or ValidationFailed."""
+    """The tube barcode as scanned (trimmed), or ValidationFailed (also for a resident's code:
+    scanned by mistake where the tube's label was expected, it must not become a tube)."""
     code = identity.normalize_text(raw)
     if not TUBE_CODE.fullmatch(code):
         raise ValidationFailed(fields={"tube_code": _l("A tube code is 4 to 64 printable characters.")},
                                code="invalid_tube_code")
+    if codes.TOKEN_PATTERN.fullmatch(code.upper()):
+        raise ValidationFailed(fields={"tube_code": _l("This is a resident's code, not a tube barcode: "
+                                                       "scan the label on the tube.")}, code="invalid_tube_code")
     return code
 
 
@@ -50,7 +54,7 @@ def tube_body(tube: Tube, site_code: str, count: int | None = None, status: str 
 def _round_and_site(user: User, data: dict) -> tuple[Round, Site]:
     fields = {}
     round_id, site_code = data.get("round_id"), data.get("site_code")
-    rnd = db.session.get(Round, round_id) if isinstance(round_id, int) and not isinstance(round_id, bool) else None
+    rnd = db.session.get(Round, rid) if (rid := ids.db_id(round_id)) else None
     if rnd is None:
         fields["round_id"] = _l("Unknown round.")
     elif rnd.status != RoundStatus.OPEN.value:

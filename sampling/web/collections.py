@@ -4,15 +4,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from sqlalchemy import select
 from wtforms import DateTimeLocalField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 from sampling.errors import DomainError
-from sampling.extensions import db, limiter
-from sampling.models import Region, Round, Site
-from sampling.services import backfill, identity, query
-from sampling.services.access import region_scope
+from sampling.extensions import limiter
+from sampling.services import backfill, backfill_files, identity, query
 from sampling.services.backfill import BEIJING
 from sampling.web import bp
 from sampling.web.guards import role_required
@@ -23,7 +20,8 @@ TUBE_STATUS_LABELS = {"open": _l("being filled"), "sealed": _l("sealed, on its w
 
 
 class QueryForm(FlaskForm):
-    id_number = StringField(_l("Document number"), validators=[DataRequired(), Length(max=32)])
+    id_number = StringField(_l("Document number"), validators=[
+        DataRequired(), Length(max=32, message=_l("The document number is not valid."))])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=50)])
     submit = SubmitField(_l("Look up"))
 
@@ -67,34 +65,39 @@ class UploadForm(FlaskForm):
     upload = SubmitField(_l("Upload"))
 
 
-def _choices(entry: EntryForm, upload: UploadForm) -> None:
-    rounds = [(r.id, r.name) for r in db.session.scalars(select(Round).order_by(Round.id.desc()))]
-    entry.round_id.choices = upload.round_id.choices = rounds
-    sites = db.session.execute(select(Site.code, Site.name).join(Region, Site.community_id == Region.id)
-                               .where(region_scope(current_user, Region.path)).order_by(Site.code)).all()
-    entry.site_code.choices = [("", "—")] + [(code, f"{code} {name}") for code, name in sites]
+def _field_errors(form: FlaskForm, exc: DomainError) -> list[str]:
+    """Put each field's message under its field; those the form has no field for, labelled, for the top."""
+    left = []
+    for name, message in exc.fields.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, str(message)]
+        else:
+            left.append(backfill.labelled(name, message))
+    return left
 
 
 @bp.route("/backfill", methods=["GET", "POST"])
 @role_required("admin", "coordinator")
 def backfill_page():
     entry, upload = EntryForm(prefix="entry"), UploadForm(prefix="upload")
-    _choices(entry, upload)
+    choices = backfill.page_choices(current_user)
+    entry.round_id.choices = upload.round_id.choices = choices["rounds"]
+    entry.site_code.choices = [("", "—"), *choices["sites"]]
     outcome, report, errors = None, None, []
     if entry.submit.data and entry.validate_on_submit():
         data = {k: getattr(entry, k).data for k in ("tube_code", "site_code", "name", "id_type", "id_number",
                                                       "phone", "address")}
-        data["sampled_at"] = entry.sampled_at.data.strftime("%Y-%m-%d %H:%M")
+        data["sampled_at"] = entry.sampled_at.data.isoformat(timespec="minutes")
         try:
             outcome = backfill.backfill_one(current_user, entry.round_id.data, data)
-            outcome["message"] = backfill._message(outcome)
+            outcome["message"] = backfill.outcome_message(outcome)
         except DomainError as exc:
-            errors = [str(exc.message)] + [f"{k}: {v}" for k, v in exc.fields.items()]
+            errors = [str(exc.message)] + _field_errors(entry, exc)
     elif upload.upload.data and upload.validate_on_submit():
         try:
-            report = backfill.backfill_file(current_user, upload.round_id.data, upload.file.data.stream,
-                                            upload.file.data.filename)
+            report = backfill_files.backfill_file(current_user, upload.round_id.data, upload.file.data.stream,
+                                                  upload.file.data.filename)
         except DomainError as exc:
-            errors = [str(exc.message)]
+            errors = [str(exc.message)] + _field_errors(upload, exc)
     return render_template("backfill.html", entry=entry, upload=upload, outcome=outcome, report=report,
                            errors=errors)

@@ -135,8 +135,8 @@ function report(result) {
 
 let busy = Promise.resolve();
 /** Handle codes one after another, in the order they were read. */
-function handle(text) {
-  busy = busy.then(() => field.handleCode(text, capacity())).then(report, (err) => {
+function handle(text, source = {}) {
+  busy = busy.then(() => field.handleCode(text, capacity(), source)).then(report, (err) => {
     console.error(err);
     signal("error");
   });
@@ -146,7 +146,7 @@ function handle(text) {
 const repeats = new RepeatFilter(2000);
 const camera = new Camera($("#camera"), {
   scriptUrl: config.decoder_js, wasmUrl: config.decoder_wasm,
-  onCode: (text) => { if (repeats.accept(text)) handle(text); },
+  onCode: (text) => { if (repeats.accept(text)) handle(text, { camera: true }); },
 });
 
 async function toggleCamera(on = !camera.running) {

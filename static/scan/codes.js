@@ -22,24 +22,27 @@ export function isTubeCode(text) {
 }
 
 /**
- * A camera sees the same code in many frames in a row: report it once, and again only after
- * it has been out of sight for `quietMs` (each sighting restarts the wait).
+ * A camera sees the same codes in many frames in a row, and more than one code at once (two
+ * residents' codes in view, a code beside a tube label): report each code once, and again only
+ * after it has been out of sight for `quietMs` (each sighting restarts its wait), whatever other
+ * codes were seen in between.
  */
 export class RepeatFilter {
   constructor(quietMs = 2000, now = () => Date.now()) {
     this.quietMs = quietMs;
     this.now = now;
-    this.last = null;
-    this.lastSeen = 0;
+    this.seen = new Map(); // code -> when it was last seen
   }
 
   /** True when this sighting is new and should be handled. */
   accept(text) {
     const t = this.now();
-    const fresh = text !== this.last || t - this.lastSeen > this.quietMs;
-    this.last = text;
-    this.lastSeen = t;
-    return fresh;
+    const last = this.seen.get(text);
+    this.seen.set(text, t);
+    if (this.seen.size > 32) {
+      for (const [code, at] of this.seen) if (t - at > this.quietMs) this.seen.delete(code);
+    }
+    return last === undefined || t - last > this.quietMs;
   }
 }
 

@@ -96,13 +96,15 @@ export class Field {
   }
 
   // --- the sampler's actions ---------------------------------------------------------------
-  /** One code from the camera, a hand-held scanner or the keyboard. */
-  async handleCode(text, capacity) {
+  /** One code from the camera, a hand-held scanner or the keyboard. The camera seeing a resident
+   * of the current tube again (the code held up a second time) is ignored, not an error. */
+  async handleCode(text, capacity, { camera = false } = {}) {
     const code = normalize(text);
     if (!code) return problem("bad_tube_code");
     const tube = this.currentTube();
     if (!tube) return this.openTube(code, capacity);
     if (code === tube.code) return { ok: true, ignored: true };
+    if (camera && this.liveScans(tube.code).some((a) => a.body.qr === code)) return { ok: true, ignored: true };
     return this.addScan(code);
   }
 
