@@ -85,9 +85,9 @@ def get_collision(collision_id):
 
 
 def download(collision, category: str, fmt: str):
-    """A list of a collision as a CSV (streamed) or XLSX download."""
+    """A list of a collision as a CSV (streamed) or XLSX download, masked for the caller."""
     name = f"collision-{collision.id}-{category}.{fmt}"
-    header, rows = collision_lists.header(category), collision_lists.rows(collision, category)
+    header, rows = collision_lists.header(category), collision_lists.rows(collision, category, g.user)
     if fmt == "csv":
         return Response(stream_with_context(csv_chunks(header, rows)), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
