@@ -40,9 +40,12 @@ def _csv_rows(stream: BinaryIO) -> Iterator[list[str]]:
     try:
         for row in csv.reader(text):
             yield [c.strip() for c in row]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise BadRequest(_l("The file could not be read as CSV: %(reason)s", reason=str(exc)),
-                         code="unreadable_file") from exc
+    except UnicodeDecodeError as exc:
+        raise BadRequest(_l("The file is not text in UTF-8 or GB18030/GBK. Save it from Excel as CSV or as "
+                            "an Excel workbook (.xlsx) and upload it again."), code="unreadable_file") from exc
+    except csv.Error as exc:
+        raise BadRequest(_l("The file could not be read as CSV: a cell is too long or its quotes do not "
+                            "match."), code="unreadable_file") from exc
 
 
 def _xlsx_rows(stream: BinaryIO) -> Iterator[list[str]]:

@@ -20,7 +20,7 @@ def test_run_print_rerun_and_delete_through_the_pages(demo_city, make_user, clie
     login(client, user.username)
     assert "新华里名单" in client.get("/rosters").get_data(as_text=True)
     page = client.get(f"/rosters/{roster.id}").get_data(as_text=True)
-    assert "重复" in page or "duplicate" in page.lower()
+    assert "重复" in page and "<td>证件号码</td>" in page and "<td>id_number</td>" not in page
     response = client.post(f"/rosters/{roster.id}", data={"csrf_token": csrf_from(page), "round_id": case["round"].id,
                                                            "sampled_from": "", "sampled_to": ""})
     assert response.status_code == 302
@@ -37,6 +37,7 @@ def test_run_print_rerun_and_delete_through_the_pages(demo_city, make_user, clie
     assert rerun.status_code == 302 and rerun.headers["Location"] != collision_url
     errors = client.get(f"/rosters/{roster.id}/errors.csv").data.decode("utf-8-sig")
     assert errors.count("\n") == 4  # header + 3 bad rows
+    assert errors.splitlines()[1].startswith("7,证件号码,") and "id_number" not in errors
     deleted = client.post(f"/rosters/{roster.id}/delete", data={"csrf_token": csrf_from(html)})
     assert deleted.status_code == 302
     assert client.get(f"/rosters/{roster.id}").status_code == 404

@@ -36,7 +36,7 @@ def test_known_case_has_exact_counts_in_every_category(case):
     assert [r[0] for r in collision_lists.rows(collision, "not_on_roster")] == ["孙八"]
     assert [r[:3] for r in collision_lists.rows(collision, "name_mismatch", case["user"])] == [(4, "王五", "王六")]
     assert [(r[0], r[1]) for r in collision_lists.rows(collision, "invalid")] == [
-        (7, "id_number"), (8, "id_number"), (9, "name")]
+        (7, "证件号码"), (8, "证件号码"), (9, "姓名")]  # the column as the user knows it
 
 
 def test_time_window_limits_the_samples(case):

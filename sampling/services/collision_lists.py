@@ -14,7 +14,7 @@ from sampling.extensions import db
 from sampling.models import Collision, CollisionCategory, CollisionRow, Region, Resident, RosterEntry, User
 from sampling.services.access import region_scope
 from sampling.services.identity import mask_document, mask_name, mask_phone
-from sampling.services.roster_rows import error_message
+from sampling.services.roster_rows import column_label, error_message
 
 _STREAM = {"stream_results": True, "yield_per": 2000}
 _E = RosterEntry
@@ -111,7 +111,7 @@ def invalid_rows(roster_id: int) -> Iterator[tuple]:
     stmt = (select(_E.row_number, _E.error_column, _E.error, _E.name, _E.id_number)
             .where(_E.roster_id == roster_id, _E.error.is_not(None)).order_by(_E.row_number))
     for row, column, code, name, number in db.session.execute(stmt, execution_options=_STREAM):
-        yield row, column or "", error_message(code), name, mask_document(number)
+        yield row, column_label(column), error_message(code), name, mask_document(number)
 
 
 def header(category: str) -> list[str]:

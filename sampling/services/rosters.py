@@ -128,8 +128,8 @@ def roster_errors(roster: Roster, limit: int | None = None) -> list[dict]:
             .order_by(RosterEntry.row_number))
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [{"row": row, "column": column or "", "code": code, "message": roster_rows.error_message(code)}
-            for row, column, code in db.session.execute(stmt)]
+    return [{"row": row, "column": column or "", "column_label": roster_rows.column_label(column), "code": code,
+             "message": roster_rows.error_message(code)} for row, column, code in db.session.execute(stmt)]
 
 
 def list_rosters(user: User) -> list[Roster]:

@@ -82,7 +82,7 @@
     body.textContent = "";
     data.errors.forEach(function (e) {
       var tr = body.insertRow();
-      cell(tr, "td", e.row); cell(tr, "td", e.column); cell(tr, "td", e.message);
+      cell(tr, "td", e.row); cell(tr, "td", e.column_label); cell(tr, "td", e.message);
     });
     if (data.rows_total - data.rows_valid > data.errors.length) {
       document.getElementById("report-counts").textContent += " " + messages.more;
