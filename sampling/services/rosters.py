@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, text
 
 from sampling.errors import BadRequest, DomainError, NotFound, ValidationFailed
 from sampling.extensions import db
+from sampling.input_guard import has_unstorable
 from sampling.models import Collision, CollisionRow, Region, Role, Roster, RosterEntry, User
 from sampling.models.base import utcnow
 from sampling.services import roster_rows
@@ -23,6 +24,13 @@ _BATCH = 5000
 _COLUMNS = ("roster_id", "row_number", "name", "id_type", "id_number", "phone", "community",
             "building", "unit", "room", "address", "error", "error_column")
 _STAFF = (Role.ADMIN, Role.COORDINATOR)
+MAX_ID = 2**31 - 1  # rosters, collisions and rounds have 32-bit ids (PostgreSQL integer)
+
+
+def is_stored_id(value) -> bool:
+    """True for an int that can be a row id: a larger one (or a bool) names no row, and must be
+    a 404 rather than an overflow in the database driver."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
 def inspect_file(user: User, stream: BinaryIO, filename: str) -> dict:
@@ -43,10 +51,13 @@ def upload_roster(user: User, stream: BinaryIO, filename: str, name: str | None,
     require_role(user, _STAFF)
     region = _upload_region(user, region_code)
     filename = (filename or "").strip()[:200]
-    name = (name if isinstance(name, str) else "").strip() or filename
+    name = (name if isinstance(name, str) else "").strip() or filename[:100]
     if not filename:
         raise ValidationFailed(fields={"file": _l("Choose a file.")})
-    if len(name) > 100:
+    if has_unstorable(filename):
+        raise ValidationFailed(fields={"file": _l("The file name contains characters that cannot be stored. "
+                                                  "Rename the file and upload it again.")})
+    if len(name) > 100 or has_unstorable(name):
         raise ValidationFailed(fields={"name": _l("A name of 1 to 100 characters is required.")})
     purge_expired_rosters()
     rows = _readable(read_rows(stream, filename))
@@ -85,6 +96,8 @@ def _readable(rows):
 
 
 def _upload_region(user: User, region_code) -> Region:
+    if isinstance(region_code, str) and has_unstorable(region_code):
+        raise ValidationFailed(fields={"region_code": _l("Choose the region the roster belongs to.")})
     if region_code:
         region = get_region(region_code)
     elif user.region is not None:
@@ -143,8 +156,7 @@ def list_rosters(user: User) -> list[Roster]:
 def get_roster(user: User, roster_id) -> Roster:
     """A roster the user may see: NotFound when there is none, Forbidden outside their region."""
     require_role(user, _STAFF)
-    roster = db.session.get(Roster, roster_id) if isinstance(roster_id, int) and not isinstance(
-        roster_id, bool) else None
+    roster = db.session.get(Roster, roster_id) if is_stored_id(roster_id) else None
     if roster is None or _expired(roster):
         raise NotFound(_l("Unknown roster."), code="unknown_roster")
     require_region(user, roster.region)
