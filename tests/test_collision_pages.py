@@ -60,3 +60,32 @@ def test_menu_shows_rosters_to_coordinators_only(demo_city, make_user, client):
     client.post("/logout", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))})
     login(client, make_user("sampler", sites=("S-HP-001",)).username)
     assert "/rosters" not in client.get("/").get_data(as_text=True)
+
+
+def _field_errors(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<p class="field-error" id="([\w-]+)-error">([^<]+)</p>', html))
+
+
+def test_the_compare_form_says_what_is_wrong(demo_city, make_user, client):
+    user, case, roster = _setup(make_user)
+    login(client, user.username)
+    page = client.get(f"/rosters/{roster.id}").get_data(as_text=True)
+    token, round_id = csrf_from(page), case["round"].id
+    when = "请填写日期时间，例如 2022-01-10T08:00。"
+    cases = [
+        ({"round_id": round_id, "sampled_from": "garbage"}, {"sampled_from": when}),
+        ({"round_id": "abc"}, {"round_id": "请选择轮次。"}),
+        ({"round_id": 999999}, {"round_id": "请选择轮次。"}),
+        ({"round_id": round_id, "sampled_from": "2022-01-10T12:00", "sampled_to": "2022-01-10T08:00"},
+         {"sampled_to": "截止时间必须晚于开始时间。"}),
+    ]
+    for form, expected in cases:
+        response = client.post(f"/rosters/{roster.id}", data={"csrf_token": token, **form})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422, form
+        assert _field_errors(html) == expected and 'id="collide-error"' in html
+    assert collisions.collisions_of(roster) == []
+    stale = client.post(f"/rosters/{roster.id}", data={"csrf_token": "stale", "round_id": round_id})
+    assert stale.status_code == 400 and "页面已过期，请刷新后重试。" in stale.get_data(as_text=True)
+    english = client.post(f"/rosters/{roster.id}?lang=en", data={"csrf_token": token, "round_id": "abc"})
+    assert _field_errors(english.get_data(as_text=True)) == {"round_id": "Choose a round."}

@@ -55,17 +55,41 @@ def roster_page(roster_id):
     roster = rosters.get_roster(user, roster_id)
     form = CollideForm()
     form.round_id.choices = [(r.id, r.name) for r in list_rounds()]
-    if form.validate_on_submit():
-        try:
-            collision = collisions.run_collision(user, roster.id, form.round_id.data, _local(form.sampled_from.data),
-                                                 _local(form.sampled_to.data))
-        except DomainError as exc:
-            flash(" ".join([str(exc.message), *map(str, exc.fields.values())]), "error")
-        else:
+    status = 200
+    if request.method == "POST":
+        collision, status = _compare(user, roster, form)
+        if collision is not None:
             return redirect(url_for("web.collision_page", collision_id=collision.id))
     return render_template("rosters/detail.html", roster=roster, form=form, delete_form=ConfirmForm(),
                            errors=rosters.roster_errors(roster, 100), expires_at=rosters.expires_at(roster),
-                           past=collisions.collisions_of(roster))
+                           past=collisions.collisions_of(roster)), status
+
+
+# The service's field names → the form's; the form's own messages replaced by ours (WTForms' say
+# "Invalid Choice: could not coerce", which tells a coordinator nothing).
+_FORM_FIELDS = {"round_id": "round_id", "from": "sampled_from", "to": "sampled_to"}
+_FIELD_MESSAGES = {"round_id": _l("Choose a round."),
+                   "sampled_from": _l("Give a date and time such as 2022-01-10T08:00."),
+                   "sampled_to": _l("Give a date and time such as 2022-01-10T08:00.")}
+
+
+def _compare(user, roster, form: CollideForm):
+    """Run the compare form: (collision, 302) or (None, status) with the errors on the form."""
+    if not form.validate_on_submit():
+        for name, message in _FIELD_MESSAGES.items():
+            if form[name].errors:
+                form[name].errors = [str(message)]
+        return None, 422
+    try:
+        collision = collisions.run_collision(user, roster.id, form.round_id.data, _local(form.sampled_from.data),
+                                             _local(form.sampled_to.data))
+    except DomainError as exc:
+        for key, message in exc.fields.items():
+            form[_FORM_FIELDS.get(key, "round_id")].errors = [str(message)]
+        if not exc.fields:
+            flash(str(exc.message), "error")
+        return None, exc.status
+    return collision, 302
 
 
 def _local(moment):

@@ -1,6 +1,7 @@
 """Friendly, localized error pages."""
 from flask import render_template
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 
 from sampling.errors import DomainError
 
@@ -18,6 +19,9 @@ _TITLES = {
 
 def render_http_error(exc):
     status = exc.code or 500
+    if isinstance(exc, CSRFError):  # a form from an earlier session (logged out and in since, another tab)
+        return render_template("error.html", status=status,
+                               message=_("The page is out of date; reload it and try again.")), status
     message = _(_TITLES.get(status, "The request failed."))
     return render_template("error.html", status=status, message=message), status
 
