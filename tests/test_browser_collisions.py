@@ -1,5 +1,6 @@
 """A real Chromium: a coordinator uploads a GBK roster with unfamiliar headers (mapping step),
-reads the check report, runs the collision and downloads the untested list by building."""
+reads the check report (the preview), accepts the roster, runs the collision and downloads the
+untested list by building."""
 import pytest
 from openpyxl import load_workbook
 
@@ -35,7 +36,10 @@ def test_upload_roster_run_collision_and_download_untested(page, make_user, demo
     assert "共读取 8 行：有效 5 行，有问题 3 行。" in page.locator("#report-counts").inner_text()
     assert page.locator("#report-errors tbody tr").count() == 3
     assert "重复" in page.locator("#report-errors").inner_text()
-    page.click("#report-open")
+    assert "证件号码" in page.locator("#report-errors").inner_text()
+    assert "id_number" not in page.locator("#report-errors").inner_text()
+    assert page.get_attribute("#report-errors-csv", "href").endswith("/errors.csv")
+    page.click("#report-accept")
     page.wait_for_selector("#collide")
     page.select_option("#round_id", label=case["round"].name)
     page.click("#collide")

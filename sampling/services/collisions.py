@@ -16,7 +16,7 @@ from sampling.extensions import db
 from sampling.models import Collision, CollisionCategory, CollisionRow, Region, Role, Roster, RosterEntry, Site, User
 from sampling.models.base import UTCDateTime
 from sampling.services.access import require_region, require_role
-from sampling.services.rosters import get_roster, is_stored_id, large_work_mem
+from sampling.services.rosters import accepted_roster, get_roster, is_stored_id, large_work_mem
 from sampling.services.rounds import get_round
 
 FIELD_TZ = timezone(timedelta(hours=8))  # China Standard Time: a time given without a zone
@@ -79,7 +79,7 @@ def run_collision(user: User, roster_id, round_id, sampled_from=None, sampled_to
         raise ValidationFailed(fields={"roster_id": _l("Choose a roster.")})
     if isinstance(round_id, bool) or not isinstance(round_id, int):
         raise ValidationFailed(fields={"round_id": _l("Choose a round.")})
-    roster = get_roster(user, roster_id)
+    roster = accepted_roster(user, roster_id)
     if not is_stored_id(round_id):
         raise NotFound(_l("Unknown round."), code="unknown_round")
     rnd = get_round(round_id)

@@ -1,22 +1,21 @@
 """Rosters (名单): who should be tested. Uploaded as XLSX or CSV, checked row by row as the file
 streams in, bulk-loaded (COPY on PostgreSQL, batched inserts on SQLite), kept inside the
-uploader's region and deleted after ``ROSTER_RETENTION_DAYS``."""
-from datetime import timedelta
+uploader's region and deleted after ``ROSTER_RETENTION_DAYS``. Uploaded for review, a roster
+is pending: its check report is the preview, and it is usable only once accepted."""
 from itertools import islice
 from typing import BinaryIO
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import select, text, update
 
-from sampling.errors import BadRequest, DomainError, NotFound, ValidationFailed
+from sampling.errors import BadRequest, Conflict, DomainError, NotFound, ValidationFailed
 from sampling.extensions import db
 from sampling.input_guard import has_unstorable
-from sampling.models import Collision, CollisionRow, Region, Role, Roster, RosterEntry, User
-from sampling.models.base import utcnow
+from sampling.models import Region, Role, Roster, RosterEntry, RosterStatus, User
 from sampling.services import roster_rows
 from sampling.services.access import region_scope, require_region, require_role
 from sampling.services.regions import get_region
+from sampling.services.roster_retention import delete_rosters, expires_at, is_expired, purge_expired_rosters
 from sampling.tabular import read_rows
 
 MAX_REPORTED_ERRORS = 100
@@ -45,8 +44,9 @@ def inspect_file(user: User, stream: BinaryIO, filename: str) -> dict:
 
 
 def upload_roster(user: User, stream: BinaryIO, filename: str, name: str | None,
-                  region_code: str | None, mapping=None) -> tuple[Roster, list[dict]]:
+                  region_code: str | None, mapping=None, review: bool = False) -> tuple[Roster, list[dict]]:
     """Check and load a roster. Bad rows are kept, flagged, and never stop the good ones.
+    With ``review`` the roster is pending until accepted (:func:`accept_roster`).
     Returns the roster and its first bad rows (``MAX_REPORTED_ERRORS``)."""
     require_role(user, _STAFF)
     region = _upload_region(user, region_code)
@@ -65,7 +65,8 @@ def upload_roster(user: User, stream: BinaryIO, filename: str, name: str | None,
     if header is None:
         raise BadRequest(_l("The file is empty."), code="empty_file")
     columns = roster_rows.resolve_columns(header, mapping)
-    roster = Roster(name=name, filename=filename, region=region, uploaded_by_id=user.id)
+    status = RosterStatus.PENDING if review else RosterStatus.ACCEPTED
+    roster = Roster(name=name, filename=filename, region=region, uploaded_by_id=user.id, status=status.value)
     db.session.add(roster)
     db.session.flush()
     large_work_mem()
@@ -157,26 +158,44 @@ def get_roster(user: User, roster_id) -> Roster:
     """A roster the user may see: NotFound when there is none, Forbidden outside their region."""
     require_role(user, _STAFF)
     roster = db.session.get(Roster, roster_id) if is_stored_id(roster_id) else None
-    if roster is None or _expired(roster):
+    if roster is None or is_expired(roster):
         raise NotFound(_l("Unknown roster."), code="unknown_roster")
     require_region(user, roster.region)
     return roster
 
 
-def delete_roster(user: User, roster_id) -> None:
-    """Delete a roster with its rows and collisions."""
+def accept_roster(user: User, roster_id) -> Roster:
+    """Accept a roster uploaded for review (its check report seen): from now on it can be compared.
+    Accepting an accepted roster changes nothing."""
     roster = get_roster(user, roster_id)
-    _delete_rosters(Roster.id == roster.id)
+    if roster.pending:  # one atomic UPDATE: a discard in another tab at the same moment wins cleanly
+        db.session.execute(update(Roster).where(Roster.id == roster.id, Roster.status == RosterStatus.PENDING.value)
+                           .values(status=RosterStatus.ACCEPTED.value),
+                           execution_options={"synchronize_session": False})
+        db.session.commit()
+        roster = db.session.get(Roster, roster.id, populate_existing=True)
+        if roster is None:
+            raise NotFound(_l("Unknown roster."), code="unknown_roster")
+    return roster
+
+
+def accepted_roster(user: User, roster_id) -> Roster:
+    """A roster that may be compared: Conflict (roster_pending) while it waits for review."""
+    roster = get_roster(user, roster_id)
+    if roster.pending:
+        raise Conflict(_l("This roster is waiting for review: accept it before comparing it with a round."),
+                       code="roster_pending")
+    return roster
+
+
+def delete_roster(user: User, roster_id) -> bool:
+    """Delete (or, while it waits for review, discard) a roster with its rows and collisions.
+    Returns whether it was a pending roster (discarded)."""
+    roster = get_roster(user, roster_id)
+    pending = roster.pending
+    delete_rosters(Roster.id == roster.id)
     db.session.commit()
-
-
-def _delete_rosters(condition) -> None:
-    """Delete rosters: first their collisions' rows (no foreign key there), then the rosters,
-    whose entries and collisions go by ON DELETE CASCADE."""
-    collision_ids = select(Collision.id).where(Collision.roster_id.in_(select(Roster.id).where(condition)))
-    db.session.execute(delete(CollisionRow).where(CollisionRow.collision_id.in_(collision_ids)),
-                       execution_options={"synchronize_session": False})
-    db.session.execute(delete(Roster).where(condition), execution_options={"synchronize_session": "fetch"})
+    return pending
 
 
 def large_work_mem() -> None:
@@ -186,27 +205,9 @@ def large_work_mem() -> None:
         db.session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
-def expires_at(roster: Roster):
-    return roster.created_at + timedelta(days=current_app.config["ROSTER_RETENTION_DAYS"])
-
-
-def _expired(roster: Roster) -> bool:
-    return expires_at(roster) <= utcnow()
-
-
-def purge_expired_rosters(now=None) -> int:
-    """Delete rosters older than the retention period (entries and collisions go with them)."""
-    cutoff = (now or utcnow()) - timedelta(days=current_app.config["ROSTER_RETENTION_DAYS"])
-    expired = db.session.scalar(select(func.count()).select_from(Roster).where(Roster.created_at < cutoff))
-    if expired:
-        _delete_rosters(Roster.created_at < cutoff)
-        db.session.commit()
-    return expired or 0
-
-
 def roster_to_dict(roster: Roster) -> dict:
     return {"id": roster.id, "name": roster.name, "filename": roster.filename,
             "region_code": roster.region.code, "region_name": roster.region.name,
             "rows_total": roster.rows_total, "rows_valid": roster.rows_valid,
-            "rows_invalid": roster.rows_invalid, "created_at": roster.created_at.isoformat(),
+            "rows_invalid": roster.rows_invalid, "status": roster.status, "created_at": roster.created_at.isoformat(),
             "expires_at": expires_at(roster).isoformat()}

@@ -37,6 +37,12 @@ def _user():
     return current_user._get_current_object()
 
 
+def _confirmed() -> None:
+    """A button's POST form: 400 unless it validates (its CSRF token)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+
+
 @bp.get("/rosters")
 @login_required
 def rosters_page():
@@ -60,7 +66,7 @@ def roster_page(roster_id):
         collision, status = _compare(user, roster, form)
         if collision is not None:
             return redirect(url_for("web.collision_page", collision_id=collision.id))
-    return render_template("rosters/detail.html", roster=roster, form=form, delete_form=ConfirmForm(),
+    return render_template("rosters/detail.html", roster=roster, form=form, confirm_form=ConfirmForm(),
                            errors=rosters.roster_errors(roster, 100), expires_at=rosters.expires_at(roster),
                            past=collisions.collisions_of(roster)), status
 
@@ -99,11 +105,19 @@ def _local(moment):
 @bp.post("/rosters/<int:roster_id>/delete")
 @login_required
 def delete_roster_page(roster_id):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    rosters.delete_roster(_user(), roster_id)
-    flash(_("The roster was deleted."), "info")
+    _confirmed()
+    discarded = rosters.delete_roster(_user(), roster_id)
+    flash(_("The roster was discarded.") if discarded else _("The roster was deleted."), "info")
     return redirect(url_for("web.rosters_page"))
+
+
+@bp.post("/rosters/<int:roster_id>/accept")
+@login_required
+def accept_roster_page(roster_id):
+    _confirmed()
+    roster = rosters.accept_roster(_user(), roster_id)
+    flash(_("The roster was accepted: compare it with a round."), "info")
+    return redirect(url_for("web.roster_page", roster_id=roster.id))
 
 
 @bp.get("/rosters/<int:roster_id>/errors.csv")
@@ -128,8 +142,7 @@ def collision_page(collision_id):
 @bp.post("/collisions/<int:collision_id>/rerun")
 @login_required
 def rerun_collision_page(collision_id):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    _confirmed()
     old = collisions.get_collision(_user(), collision_id)
     new = collisions.run_collision(_user(), old.roster_id, old.round_id,
                                    old.sampled_from.isoformat() if old.sampled_from else None,
