@@ -107,6 +107,16 @@ class Collision(db.Model):
     round: Mapped[Round] = relationship()
 
 
+class TaskRun(db.Model):
+    """When a periodic chore (the roster purge) last ran: one row per chore, shared by every app
+    server, claimed with a conditional UPDATE so that one server at a time does it."""
+
+    __tablename__ = "task_runs"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class CollisionRow(db.Model):
     """One listed person of a collision: a roster entry (untested, name mismatch) and/or a
     resident (not on roster, name mismatch); 0 where there is none. Stored so that downloads are

@@ -1,11 +1,12 @@
 """Pages for rosters and collisions: upload (mapping step, progress, report), run, summaries,
 downloads and the print-ready untested list."""
-from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from wtforms import DateTimeLocalField, SelectField, SubmitField
 from wtforms.validators import Optional
 
@@ -13,7 +14,7 @@ from sampling.errors import DomainError
 from sampling.exports import csv_chunks
 from sampling.extensions import db
 from sampling.models import Region
-from sampling.services import collision_lists, collisions, rosters
+from sampling.services import collision_lists, collisions, roster_retention, rosters
 from sampling.services.access import region_scope
 from sampling.services.roster_rows import FIELD_LABELS, FIELDS, REQUIRED
 from sampling.services.rounds import list_rounds
@@ -35,6 +36,23 @@ class ConfirmForm(FlaskForm):
 
 def _user():
     return current_user._get_current_object()
+
+
+# Requests that purge expired rosters when a purge is due: rosters, collisions and the dashboard
+# (which refreshes itself), on every app server; a cheap check, see roster_retention.purge_if_due.
+_PURGING_MODULES = ("sampling.api.collisions", "sampling.web.collisions", "sampling.web.stats", "sampling.api.stats")
+
+
+@bp.before_app_request
+def _purge_rosters_when_due():
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or view.__module__ not in _PURGING_MODULES:
+        return
+    try:
+        roster_retention.purge_if_due()
+    except SQLAlchemyError:  # a chore: a busy database must not fail the user's request
+        db.session.rollback()
+        current_app.logger.warning("roster purge skipped", exc_info=True)
 
 
 def _confirmed() -> None:

@@ -1,4 +1,5 @@
-"""rosters: a review step (status pending | accepted; existing rosters are accepted)
+"""rosters: a review step (status pending | accepted; existing rosters are accepted), and
+task_runs (when the roster purge last ran, shared by every app server)
 
 Revision ID: 0010
 Revises: 0008
@@ -6,6 +7,7 @@ Revises: 0008
 """
 from alembic import op
 import sqlalchemy as sa
+import sampling.models.base  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
@@ -27,9 +29,15 @@ def upgrade():
         op.add_column('rosters', sa.Column('status', sa.String(length=16), server_default='accepted',
                                            nullable=False))
         op.create_check_constraint(op.f('ck_rosters_status'), 'rosters', _STATUSES)
+    op.create_table('task_runs',
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('last_run_at', sampling.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_task_runs'))
+    )
 
 
 def downgrade():
+    op.drop_table('task_runs')
     op.execute("DELETE FROM rosters WHERE status = 'pending'")  # never accepted: not kept as if it were
     if op.get_bind().dialect.name == "sqlite":
         op.execute("ALTER TABLE rosters DROP COLUMN status")
