@@ -89,3 +89,21 @@ def test_the_compare_form_says_what_is_wrong(demo_city, make_user, client):
     assert stale.status_code == 400 and "页面已过期，请刷新后重试。" in stale.get_data(as_text=True)
     english = client.post(f"/rosters/{roster.id}?lang=en", data={"csrf_token": token, "round_id": "abc"})
     assert _field_errors(english.get_data(as_text=True)) == {"round_id": "Choose a round."}
+
+
+def test_the_print_page_names_and_counts_what_it_prints(demo_city, make_user, client):
+    user, case, roster = _setup(make_user)
+    collision = collisions.run_collision(user, roster.id, case["round"].id)
+    login(client, user.username)
+
+    def printed(query=""):
+        html = client.get(f"/collisions/{collision.id}/print{query}").get_data(as_text=True)
+        title = re.sub(r"\s+", " ", re.search(r'<h1 id="print-title">(.*?)</h1>', html, re.S).group(1)).strip()
+        count = int(re.search(r'id="print-count">.*?未检 (\d+) 人', html).group(1))
+        return title, count, html.count('class="door-group"')
+
+    assert printed() == ("未检人员：新华里名单", 2, 2)
+    assert printed("?community=滨西社区") == ("未检人员：新华里名单 · 滨西社区", 1, 1)
+    assert printed("?community=滨西社区&building=10号楼") == ("未检人员：新华里名单 · 滨西社区 · 10号楼", 1, 1)
+    assert printed("?community=滨西社区&building=3号楼") == ("未检人员：新华里名单 · 滨西社区 · 3号楼", 0, 0)
+    assert printed("?community=&building=") == ("未检人员：新华里名单 · （空） · （空）", 0, 0)

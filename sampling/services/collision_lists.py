@@ -118,6 +118,14 @@ def header(category: str) -> list[str]:
     return [str(h) for h in HEADERS[category]]
 
 
+def untested_count(collision: Collision, community: str | None = None, building: str | None = None) -> int:
+    """How many are untested (in one community / building)."""
+    if community is None and building is None:
+        return collision.untested
+    return db.session.scalar(select(func.count()).select_from(
+        untested_query(collision, community, building).order_by(None).subquery()))
+
+
 def print_groups(collision: Collision, community: str | None, building: str | None, limit: int):
     """Untested rows for the print page, grouped by (community, building, unit); at most ``limit``
     rows. Returns (groups, truncated)."""

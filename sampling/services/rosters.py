@@ -146,6 +146,12 @@ def roster_errors(roster: Roster, limit: int | None = None) -> list[dict]:
              "message": roster_rows.error_message(code)} for row, column, code in db.session.execute(stmt)]
 
 
+def upload_regions(user: User) -> list[Region]:
+    """The regions a user may upload a roster for (their own and every region under it), in tree order."""
+    require_role(user, _STAFF)
+    return list(db.session.scalars(select(Region).where(region_scope(user, Region.path)).order_by(Region.path)))
+
+
 def list_rosters(user: User) -> list[Roster]:
     """The rosters of the user's region (after deleting expired ones), newest first."""
     require_role(user, _STAFF)

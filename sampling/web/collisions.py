@@ -5,7 +5,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from wtforms import DateTimeLocalField, SelectField, SubmitField
 from wtforms.validators import Optional
@@ -13,9 +12,7 @@ from wtforms.validators import Optional
 from sampling.errors import DomainError
 from sampling.exports import csv_chunks
 from sampling.extensions import db
-from sampling.models import Region
 from sampling.services import collision_lists, collisions, roster_retention, rosters
-from sampling.services.access import region_scope
 from sampling.services.roster_rows import FIELD_LABELS, FIELDS, REQUIRED
 from sampling.services.rounds import list_rounds
 from sampling.web import bp
@@ -65,11 +62,11 @@ def _confirmed() -> None:
 @login_required
 def rosters_page():
     user = _user()
-    items = rosters.list_rosters(user)
-    regions = list(db.session.scalars(select(Region).where(region_scope(user, Region.path)).order_by(Region.path)))
-    return render_template("rosters/list.html", rosters=items, regions=regions, expires_at=rosters.expires_at,
+    return render_template("rosters/list.html", rosters=rosters.list_rosters(user),
+                           regions=rosters.upload_regions(user), expires_at=rosters.expires_at,
                            fields=[(f, str(FIELD_LABELS[f]), f in REQUIRED) for f in FIELDS],
-                           default_region=user.region.code if user.region else "")
+                           default_region=user.region.code if user.region else "",
+                           max_upload_bytes=current_app.config["ROSTER_MAX_UPLOAD_MB"] * 1024 * 1024)
 
 
 @bp.route("/rosters/<int:roster_id>", methods=["GET", "POST"])
@@ -175,7 +172,8 @@ def collision_print_page(collision_id):
     community, building = request.args.get("community"), request.args.get("building")
     groups, truncated = collision_lists.print_groups(collision, community, building, PRINT_LIMIT)
     return render_template("rosters/print.html", collision=collision, groups=groups, truncated=truncated,
-                           community=community, building=building, limit=PRINT_LIMIT)
+                           community=community, building=building, limit=PRINT_LIMIT,
+                           count=collision_lists.untested_count(collision, community, building))
 
 
 @bp.app_template_filter("field_time")

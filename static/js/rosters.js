@@ -29,7 +29,7 @@
     el.textContent = text;
     row.appendChild(el);
   }
-  function isCsv(file) { return !/\.xlsx$/i.test(file.name); }
+  function isCsv(file) { return !/\.xls[xm]$/i.test(file.name); }  // .xlsx and .xlsm are workbooks
   function withId(template, id) { return template.replace(/\/0(?=\/|$)/, "/" + id); }
   var current = null;  // the roster of the report on screen, pending until accepted
 
@@ -167,9 +167,14 @@
     showError("");
     document.getElementById("report").hidden = true;
     document.getElementById("report-discarded").hidden = true;
-    if (fileInput.files[0]) {
-      if (!nameInput.value) nameInput.value = fileInput.files[0].name.replace(/\.[^.]+$/, "");
-      inspect(fileInput.files[0]);
+    var file = fileInput.files[0];
+    if (file && file.size > Number(box.dataset.maxBytes)) {  // the server would refuse it (413): say so now
+      document.getElementById("mapping").hidden = true;
+      button.disabled = true;
+      showError(messages.too_large);
+    } else if (file) {
+      if (!nameInput.value) nameInput.value = file.name.replace(/\.[^.]+$/, "");
+      inspect(file);
     }
   });
   button.addEventListener("click", upload);
