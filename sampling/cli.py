@@ -126,7 +126,7 @@ def register(app) -> None:
     @app.cli.command("purge-rosters")
     def purge_rosters_cmd():
         """Delete rosters (with their rows and collisions) older than ROSTER_RETENTION_DAYS."""
-        from sampling.services.rosters import purge_expired_rosters
+        from sampling.services.roster_retention import purge_expired_rosters
         click.echo(_("Rosters deleted: %(n)s", n=purge_expired_rosters()))
 
     @app.cli.command("demo")

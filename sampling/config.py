@@ -52,6 +52,9 @@ class Config:
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "64")) * 1024 * 1024
         self.ROSTER_RETENTION_DAYS = int(os.environ.get("ROSTER_RETENTION_DAYS", "30"))
         self.ROSTER_MAX_UPLOAD_MB = int(os.environ.get("ROSTER_MAX_UPLOAD_MB", "256"))
+        # Expired rosters are purged at most this often, by whichever app server handles a roster,
+        # collision or dashboard request first once it is due (and by `flask purge-rosters`).
+        self.ROSTER_PURGE_MINUTES = int(os.environ.get("ROSTER_PURGE_MINUTES", "10"))
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_HEADERS_ENABLED = True

@@ -71,8 +71,8 @@ def _csv_rows(stream: BinaryIO) -> Iterator[list[str]]:
                             "(UTF-8 or GBK) or as an Excel workbook and upload it again.",
                             n=_bad_byte(buffered, exc)), code="unreadable_file") from exc
     except csv.Error as exc:
-        raise BadRequest(_l("The file could not be read as CSV: %(reason)s", reason=str(exc)),
-                         code="unreadable_file") from exc
+        raise BadRequest(_l("The file could not be read as CSV: a cell is too long or its quotes do not "
+                            "match."), code="unreadable_file") from exc
 
 
 def _bad_byte(buffered: io.BufferedReader, exc: UnicodeDecodeError) -> str:

@@ -34,9 +34,9 @@ def test_known_case_has_exact_counts_in_every_category(case):
     assert untested[0][8] == "13800000002"  # grid workers call ahead: phone in full
     assert [r[0] for r in collision_lists.rows(collision, "tested")] == [2, 4, 6]
     assert [r[0] for r in collision_lists.rows(collision, "not_on_roster")] == ["孙八"]
-    assert [r[:3] for r in collision_lists.rows(collision, "name_mismatch")] == [(4, "王五", "王六")]
+    assert [r[:3] for r in collision_lists.rows(collision, "name_mismatch", case["user"])] == [(4, "王五", "王六")]
     assert [(r[0], r[1]) for r in collision_lists.rows(collision, "invalid")] == [
-        (7, "id_number"), (8, "id_number"), (9, "name")]
+        (7, "证件号码"), (8, "证件号码"), (9, "姓名")]  # the column as the user knows it
 
 
 def test_time_window_limits_the_samples(case):
@@ -114,15 +114,6 @@ def test_unknown_roster_or_round(case):
     assert "to" in info.value.fields
 
 
-def test_sampled_in_a_site_of_the_region_counts_resident_registered_elsewhere(case):
-    # a resident registered in another district, sampled at a site of the roster's region
-    visitor = resident("吴十", id_number(30, "120102"), "120102001001")
-    sample(visitor, case["round"], "S-HP-001")
-    db.session.commit()
-    collision = collisions.run_collision(case["user"], case["roster"].id, case["round"].id)
-    assert sorted(r[0] for r in collision_lists.rows(collision, "not_on_roster")) == ["吴十", "孙八"]
-
-
 def test_concurrent_runs_keep_their_own_rows(case, server):
     """Runs of one roster in parallel (separate sessions) each get exactly their own lists."""
     import threading
@@ -164,3 +155,45 @@ def test_latest_community_collision_feeds_the_statistics_completion(case, make_u
     rows = area_stats(make_user("admin"), case["round"].id, "community", "120101001")["rows"]
     xinhua = next(r for r in rows if r["code"] == "120101001001")
     assert (xinhua["roster_total"], xinhua["roster_tested"], xinhua["completion"]) == (8, 3, 0.375)
+
+
+def test_name_mismatch_masks_names_registered_outside_the_viewers_region(case, make_user, client, token_for):
+    """A coordinator who types someone else's number under a made-up name learns that the row is
+    wrong, not the stranger's name; residents of their own region are shown in full."""
+    from sampling.models import Resident
+    homeless = resident("钱多多", id_number(31))
+    homeless.community_id = None  # registered without a community: not known to be in the region
+    db.session.commit()
+    rows = [HEADER_ZH, ["王五", "", case["ids"]["C"], "", "", "", "", "", ""],  # 王六 of 120101001001
+            ["某某", "", case["ids"]["H"], "", "", "", "", "", ""],             # 周九 of 120102
+            ["钱某", "", id_number(31), "", "", "", "", "", ""]]
+    roster, _ = rosters.upload_roster(case["user"], io.BytesIO(csv_bytes(rows)), "r.csv", "r", None)
+    collision = collisions.run_collision(case["user"], roster.id, case["round"].id)
+    assert collision.name_mismatch == 3
+    expected = [(2, "王五", "王六"), (3, "某某", "周*"), (4, "钱某", "钱*多")]
+    assert [r[:3] for r in collision_lists.rows(collision, "name_mismatch", case["user"])] == expected
+    assert [r[2] for r in collision_lists.rows(collision, "name_mismatch")] == ["王*", "周*", "钱*多"]  # no viewer
+    admin = make_user("admin")
+    assert [r[2] for r in collision_lists.rows(collision, "name_mismatch", admin)] == ["王六", "周九", "钱多多"]
+    for fmt in ("csv", "xlsx"):
+        body = client.get(f"/api/v1/collisions/{collision.id}/name_mismatch.{fmt}", headers=token_for(case["user"]))
+        assert body.status_code == 200
+        text = body.data.decode("utf-8-sig") if fmt == "csv" else " ".join(
+            str(c.value) for row in load_workbook(io.BytesIO(body.data)).active.iter_rows() for c in row)
+        assert "王六" in text and "周*" in text and "周九" not in text and "钱多多" not in text
+    assert db.session.get(Resident, homeless.id).name == "钱多多"
+
+
+def test_not_on_roster_lists_only_people_sampled_at_sites_of_the_region(case):
+    """The list comes from the region's own sites (by construction): a visitor registered elsewhere
+    but sampled here is listed (the region's staff sampled them), a resident of the region
+    sampled only elsewhere is not."""
+    visitor = resident("吴十", id_number(30, "120102"), "120102001001")
+    sample(visitor, case["round"], "S-HP-001")
+    away = resident("郑十一", id_number(32))  # registered in 120101001001, sampled in 120102
+    sample(away, case["round"], "S-HD-001")
+    db.session.commit()
+    collision = collisions.run_collision(case["user"], case["roster"].id, case["round"].id)
+    listed = {r[0]: r for r in collision_lists.rows(collision, "not_on_roster", case["user"])}
+    assert sorted(listed) == ["吴十", "孙八"]
+    assert listed["吴十"][1] == "120102********" + id_number(30, "120102")[-4:]

@@ -211,3 +211,28 @@ def test_a_damaged_workbook_is_a_400(demo_city, make_user):
         rosters.upload_roster(user, io.BytesIO(damaged.getvalue()), "r.xlsx", "r", None)
     assert info.value.code == "unreadable_file"
     assert db.session.scalar(select(func.count()).select_from(Roster)) == 0
+
+
+def test_report_names_columns_and_unreadable_files_in_the_callers_language(demo_city, make_user, client, token_for):
+    headers = token_for(make_user("coordinator", region="120101"))
+    rows = [HEADER_ZH, ["张三", "", "12345", "", "", "", "", "", ""], ["", "", id_number(2), "", "", "", "", "", ""]]
+
+    def upload(data, lang, filename="r.csv"):
+        return client.post("/api/v1/rosters", headers={**headers, "Accept-Language": lang},
+                           content_type="multipart/form-data", data={"file": (io.BytesIO(data), filename)})
+
+    for lang, labels in (("zh", ("证件号码", "姓名")), ("en", ("Document number", "Name"))):
+        body = upload(csv_bytes(rows), lang).get_json()
+        assert [(e["column"], e["column_label"]) for e in body["errors"]] == [("id_number", labels[0]),
+                                                                            ("name", labels[1])]
+    unreadable = {"utf-16": "\n".join(",".join(r) for r in rows).encode("utf-16"),
+                  "xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 50}
+    for data in unreadable.values():
+        zh, en = upload(data, "zh").get_json()["error"], upload(data, "en").get_json()["error"]
+        assert zh["code"] == en["code"] == "unreadable_file"
+        assert ("UTF-8" in zh["message"] or ".xls" in zh["message"]) and "另存为" in zh["message"]
+        assert "codec" not in zh["message"]
+        assert en["message"].startswith(("The file is not valid UTF-8 or GB18030 text", "This is an old Excel")), \
+            en["message"]
+    too_long = upload(b'name,id_number\n"' + b"a" * 200000 + b'",1\n', "zh").get_json()["error"]
+    assert too_long["code"] == "unreadable_file" and "field limit" not in too_long["message"]

@@ -35,14 +35,33 @@ def inspect_roster():
     return jsonify(rosters.inspect_file(g.user, upload.stream, upload.filename))
 
 
+_FLAGS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False,
+          "off": False, "": False}
+
+
+def _flag(name: str) -> bool:
+    """A true/false form field (absent: false)."""
+    value = _FLAGS.get((request.form.get(name) or "").strip().lower())
+    if value is None:
+        raise ValidationFailed(fields={name: _l("Give true or false.")})
+    return value
+
+
 @bp.post("/rosters")
 @staff_required(*_STAFF)
 def upload_roster():
     upload = _upload()
     roster, errors = rosters.upload_roster(g.user, upload.stream, upload.filename, request.form.get("name"),
-                                           request.form.get("region_code"), request.form.get("mapping"))
+                                           request.form.get("region_code"), request.form.get("mapping"),
+                                           review=_flag("review"))
     return jsonify(roster_id=roster.id, rows_total=roster.rows_total, rows_valid=roster.rows_valid,
-                   errors=errors), 201
+                   status=roster.status, errors=errors), 201
+
+
+@bp.post("/rosters/<int:roster_id>/accept")
+@staff_required(*_STAFF)
+def accept_roster(roster_id):
+    return jsonify(rosters.roster_to_dict(rosters.accept_roster(g.user, roster_id)))
 
 
 @bp.get("/rosters")
@@ -85,9 +104,9 @@ def get_collision(collision_id):
 
 
 def download(collision, category: str, fmt: str):
-    """A list of a collision as a CSV (streamed) or XLSX download."""
+    """A list of a collision as a CSV (streamed) or XLSX download, masked for the caller."""
     name = f"collision-{collision.id}-{category}.{fmt}"
-    header, rows = collision_lists.header(category), collision_lists.rows(collision, category)
+    header, rows = collision_lists.header(category), collision_lists.rows(collision, category, g.user)
     if fmt == "csv":
         return Response(stream_with_context(csv_chunks(header, rows)), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -3,7 +3,15 @@ from sampling.models.code_sheets import CodeSheet, CodeSheetCard
 from sampling.models.lab import RESULTS, Box, BoxStatus, TubeAction, TubeEvent
 from sampling.models.regions import Region, RegionLevel, Site
 from sampling.models.residents import IdType, Resident, ResidentSource
-from sampling.models.rosters import Collision, CollisionCategory, CollisionRow, Roster, RosterEntry
+from sampling.models.rosters import (
+    Collision,
+    CollisionCategory,
+    CollisionRow,
+    Roster,
+    RosterEntry,
+    RosterStatus,
+    TaskRun,
+)
 from sampling.models.rounds import Round, RoundStatus
 from sampling.models.sampling import ClientOperation, Sample, Tube, TubeStatus
 from sampling.models.stats import StatsCommunity, StatsPerson, StatsSamplerHour, StatsSite, StatsSiteHour
@@ -12,7 +20,7 @@ from sampling.models.users import ApiToken, Role, User, user_sites
 __all__ = [
     "ApiToken", "Box", "BoxStatus", "ClientOperation", "CodeSheet", "CodeSheetCard", "Collision",
     "CollisionCategory", "CollisionRow", "IdType", "Region", "RegionLevel", "Resident", "ResidentSource",
-    "RESULTS", "Role", "Roster", "RosterEntry", "Round", "RoundStatus", "Sample", "Site", "StatsCommunity",
-    "StatsPerson", "StatsSamplerHour", "StatsSite", "StatsSiteHour", "Tube", "TubeAction", "TubeEvent",
-    "TubeStatus", "User", "user_sites",
+    "RESULTS", "Role", "Roster", "RosterEntry", "RosterStatus", "Round", "RoundStatus", "Sample", "Site",
+    "StatsCommunity", "StatsPerson", "StatsSamplerHour", "StatsSite", "StatsSiteHour", "TaskRun", "Tube",
+    "TubeAction", "TubeEvent", "TubeStatus", "User", "user_sites",
 ]

@@ -17,10 +17,16 @@ from sampling.models.residents import BigId
 from sampling.models.rounds import Round
 
 
+class RosterStatus(str, enum.Enum):
+    PENDING = "pending"    # uploaded for review: its check report is the preview; not usable yet
+    ACCEPTED = "accepted"  # usable for collisions
+
+
 class Roster(db.Model):
     """One uploaded list of the people who should be tested (household register, grid list...)."""
 
     __tablename__ = "rosters"
+    __table_args__ = (CheckConstraint("status IN ('pending', 'accepted')", name="status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -29,9 +35,15 @@ class Roster(db.Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     rows_total: Mapped[int] = mapped_column(default=0)
     rows_valid: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(16), default=RosterStatus.ACCEPTED.value,
+                                        server_default=RosterStatus.ACCEPTED.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
     region: Mapped[Region] = relationship()
+
+    @property
+    def pending(self) -> bool:
+        return self.status == RosterStatus.PENDING.value
 
     @property
     def rows_invalid(self) -> int:
@@ -93,6 +105,16 @@ class Collision(db.Model):
 
     roster: Mapped[Roster] = relationship()
     round: Mapped[Round] = relationship()
+
+
+class TaskRun(db.Model):
+    """When a periodic chore (the roster purge) last ran: one row per chore, shared by every app
+    server, claimed with a conditional UPDATE so that one server at a time does it."""
+
+    __tablename__ = "task_runs"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class CollisionRow(db.Model):

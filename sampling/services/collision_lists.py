@@ -2,16 +2,19 @@
 unit and room, for door knocking), tested, not on roster, name mismatch and invalid rows.
 
 Personal data is masked where the list's work does not need it: document numbers always; phone
-numbers are shown in full only on the untested list (grid workers call ahead)."""
+numbers are shown in full only on the untested list (grid workers call ahead); on the name-mismatch
+list, the registered name of a resident registered outside the viewer's region (the roster's
+number may be anyone's: a coordinator must not learn a stranger's name from it)."""
 from collections.abc import Iterator
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal, select
 
 from sampling.extensions import db
-from sampling.models import Collision, CollisionCategory, CollisionRow, Region, Resident, RosterEntry
-from sampling.services.identity import mask_document, mask_phone
-from sampling.services.roster_rows import error_message
+from sampling.models import Collision, CollisionCategory, CollisionRow, Region, Resident, RosterEntry, User
+from sampling.services.access import region_scope
+from sampling.services.identity import mask_document, mask_name, mask_phone
+from sampling.services.roster_rows import column_label, error_message
 
 _STREAM = {"stream_results": True, "yield_per": 2000}
 _E = RosterEntry
@@ -59,8 +62,9 @@ def _roster_rows(stmt, phone_in_full: bool) -> Iterator[tuple]:
                phone if phone_in_full else mask_phone(phone))
 
 
-def rows(collision: Collision, category: str) -> Iterator[tuple]:
-    """The rows of one list, as displayed values, streamed."""
+def rows(collision: Collision, category: str, viewer: User | None = None) -> Iterator[tuple]:
+    """The rows of one list, as displayed values, streamed. ``viewer`` decides which registered
+    names the name-mismatch list shows in full (none without a viewer)."""
     if category == "untested":
         yield from _roster_rows(untested_query(collision), phone_in_full=True)
     elif category == "tested":
@@ -78,17 +82,28 @@ def rows(collision: Collision, category: str) -> Iterator[tuple]:
         for name, number, phone, community, address in db.session.execute(stmt, execution_options=_STREAM):
             yield name, mask_document(number), mask_phone(phone), community or "", address or ""
     elif category == "name_mismatch":
-        stmt = (select(_E.row_number, _E.name, Resident.name, _E.id_number, _E.community, _E.building, _E.unit,
-                       _E.room)
-                .join(CollisionRow, CollisionRow.entry_id == _E.id)
-                .join(Resident, Resident.id == CollisionRow.resident_id)
-                .where(CollisionRow.collision_id == collision.id,
-                       CollisionRow.category == CollisionCategory.NAME_MISMATCH.value)
-                .order_by(_E.row_number))
-        for row, name, registered, number, *place in db.session.execute(stmt, execution_options=_STREAM):
-            yield (row, name, registered, mask_document(number), *place)
+        yield from _name_mismatch_rows(collision, viewer)
     elif category == "invalid":
         yield from invalid_rows(collision.roster_id)
+
+
+def _name_mismatch_rows(collision: Collision, viewer: User | None) -> Iterator[tuple]:
+    """Roster rows whose number is registered under another name. The registered name is shown
+    in full only for residents registered inside the viewer's region, masked (张*三) otherwise:
+    the coordinator still sees that the row needs fixing."""
+    in_scope = region_scope(viewer, Region.path) if viewer is not None else literal(False)
+    stmt = (select(_E.row_number, _E.name, Resident.name, _E.id_number, _E.community, _E.building, _E.unit,
+                   _E.room, in_scope.label("in_scope"))
+            .join(CollisionRow, CollisionRow.entry_id == _E.id)
+            .join(Resident, Resident.id == CollisionRow.resident_id)
+            .outerjoin(Region, Region.id == Resident.community_id)
+            .where(CollisionRow.collision_id == collision.id,
+                   CollisionRow.category == CollisionCategory.NAME_MISMATCH.value)
+            .order_by(_E.row_number))
+    for row, name, registered, number, community, building, unit, room, visible in db.session.execute(
+            stmt, execution_options=_STREAM):
+        yield (row, name, registered if visible else mask_name(registered), mask_document(number),
+               community, building, unit, room)
 
 
 def invalid_rows(roster_id: int) -> Iterator[tuple]:
@@ -96,11 +111,19 @@ def invalid_rows(roster_id: int) -> Iterator[tuple]:
     stmt = (select(_E.row_number, _E.error_column, _E.error, _E.name, _E.id_number)
             .where(_E.roster_id == roster_id, _E.error.is_not(None)).order_by(_E.row_number))
     for row, column, code, name, number in db.session.execute(stmt, execution_options=_STREAM):
-        yield row, column or "", error_message(code), name, mask_document(number)
+        yield row, column_label(column), error_message(code), name, mask_document(number)
 
 
 def header(category: str) -> list[str]:
     return [str(h) for h in HEADERS[category]]
+
+
+def untested_count(collision: Collision, community: str | None = None, building: str | None = None) -> int:
+    """How many are untested (in one community / building)."""
+    if community is None and building is None:
+        return collision.untested
+    return db.session.scalar(select(func.count()).select_from(
+        untested_query(collision, community, building).order_by(None).subquery()))
 
 
 def print_groups(collision: Collision, community: str | None, building: str | None, limit: int):

@@ -16,7 +16,7 @@ from sampling.extensions import db
 from sampling.models import Collision, CollisionCategory, CollisionRow, Region, Role, Roster, RosterEntry, Site, User
 from sampling.models.base import UTCDateTime
 from sampling.services.access import require_region, require_role
-from sampling.services.rosters import get_roster, large_work_mem
+from sampling.services.rosters import accepted_roster, get_roster, is_stored_id, large_work_mem
 from sampling.services.rounds import get_round
 
 FIELD_TZ = timezone(timedelta(hours=8))  # China Standard Time: a time given without a zone
@@ -48,13 +48,11 @@ def parse_time(value, field: str) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise ValidationFailed(fields={field: _l("Give a date and time such as 2022-01-10T08:00.")})
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=FIELD_TZ)
-    return moment.astimezone(UTC)
+        if moment is not None:
+            return (moment if moment.tzinfo else moment.replace(tzinfo=FIELD_TZ)).astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: a time at the very edge of the calendar
+        pass
+    raise ValidationFailed(fields={field: _l("Give a date and time such as 2022-01-10T08:00.")})
 
 
 def _sql(template: str, sampled_from, sampled_to):
@@ -81,7 +79,9 @@ def run_collision(user: User, roster_id, round_id, sampled_from=None, sampled_to
         raise ValidationFailed(fields={"roster_id": _l("Choose a roster.")})
     if isinstance(round_id, bool) or not isinstance(round_id, int):
         raise ValidationFailed(fields={"round_id": _l("Choose a round.")})
-    roster = get_roster(user, roster_id)
+    roster = accepted_roster(user, roster_id)
+    if not is_stored_id(round_id):
+        raise NotFound(_l("Unknown round."), code="unknown_round")
     rnd = get_round(round_id)
     start, end = parse_time(sampled_from, "from"), parse_time(sampled_to, "to")
     if start and end and start >= end:
@@ -108,7 +108,7 @@ def run_collision(user: User, roster_id, round_id, sampled_from=None, sampled_to
 def get_collision(user: User, collision_id) -> Collision:
     """A collision whose roster the user may see."""
     require_role(user, (Role.ADMIN, Role.COORDINATOR))
-    collision = db.session.get(Collision, collision_id) if isinstance(collision_id, int) else None
+    collision = db.session.get(Collision, collision_id) if is_stored_id(collision_id) else None
     if collision is None:
         raise NotFound(_l("Unknown collision."), code="unknown_collision")
     require_region(user, collision.roster.region)

@@ -78,6 +78,11 @@ def error_message(code: str) -> str:
     return str(ERROR_MESSAGES.get(code, code))
 
 
+def column_label(field: str | None) -> str:
+    """The localized name of a field (``id_number`` → 证件号码), as the user sees the column."""
+    return str(FIELD_LABELS[field]) if field in FIELD_LABELS else (field or "")
+
+
 def guess_mapping(header: list[str]) -> dict[str, int | None]:
     """Field → index of the column whose header names it (first match), or None."""
     mapping: dict[str, int | None] = dict.fromkeys(FIELDS)

@@ -1,21 +1,21 @@
 """Rosters (名单): who should be tested. Uploaded as XLSX or CSV, checked row by row as the file
 streams in, bulk-loaded (COPY on PostgreSQL, batched inserts on SQLite), kept inside the
-uploader's region and deleted after ``ROSTER_RETENTION_DAYS``."""
-from datetime import timedelta
+uploader's region and deleted after ``ROSTER_RETENTION_DAYS``. Uploaded for review, a roster
+is pending: its check report is the preview, and it is usable only once accepted."""
 from itertools import islice
 from typing import BinaryIO
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import select, text, update
 
-from sampling.errors import BadRequest, DomainError, NotFound, ValidationFailed
+from sampling.errors import BadRequest, Conflict, DomainError, NotFound, ValidationFailed
 from sampling.extensions import db
-from sampling.models import Collision, CollisionRow, Region, Role, Roster, RosterEntry, User
-from sampling.models.base import utcnow
+from sampling.input_guard import has_unstorable
+from sampling.models import Region, Role, Roster, RosterEntry, RosterStatus, User
 from sampling.services import roster_rows
 from sampling.services.access import region_scope, require_region, require_role
 from sampling.services.regions import get_region
+from sampling.services.roster_retention import delete_rosters, expires_at, is_expired, purge_expired_rosters
 from sampling.tabular import read_rows
 
 MAX_REPORTED_ERRORS = 100
@@ -23,6 +23,13 @@ _BATCH = 5000
 _COLUMNS = ("roster_id", "row_number", "name", "id_type", "id_number", "phone", "community",
             "building", "unit", "room", "address", "error", "error_column")
 _STAFF = (Role.ADMIN, Role.COORDINATOR)
+MAX_ID = 2**31 - 1  # rosters, collisions and rounds have 32-bit ids (PostgreSQL integer)
+
+
+def is_stored_id(value) -> bool:
+    """True for an int that can be a row id: a larger one (or a bool) names no row, and must be
+    a 404 rather than an overflow in the database driver."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
 def inspect_file(user: User, stream: BinaryIO, filename: str) -> dict:
@@ -37,16 +44,20 @@ def inspect_file(user: User, stream: BinaryIO, filename: str) -> dict:
 
 
 def upload_roster(user: User, stream: BinaryIO, filename: str, name: str | None,
-                  region_code: str | None, mapping=None) -> tuple[Roster, list[dict]]:
+                  region_code: str | None, mapping=None, review: bool = False) -> tuple[Roster, list[dict]]:
     """Check and load a roster. Bad rows are kept, flagged, and never stop the good ones.
+    With ``review`` the roster is pending until accepted (:func:`accept_roster`).
     Returns the roster and its first bad rows (``MAX_REPORTED_ERRORS``)."""
     require_role(user, _STAFF)
     region = _upload_region(user, region_code)
     filename = (filename or "").strip()[:200]
-    name = (name if isinstance(name, str) else "").strip() or filename
+    name = (name if isinstance(name, str) else "").strip() or filename[:100]
     if not filename:
         raise ValidationFailed(fields={"file": _l("Choose a file.")})
-    if len(name) > 100:
+    if has_unstorable(filename):
+        raise ValidationFailed(fields={"file": _l("The file name contains characters that cannot be stored. "
+                                                  "Rename the file and upload it again.")})
+    if len(name) > 100 or has_unstorable(name):
         raise ValidationFailed(fields={"name": _l("A name of 1 to 100 characters is required.")})
     purge_expired_rosters()
     rows = _readable(read_rows(stream, filename))
@@ -54,7 +65,8 @@ def upload_roster(user: User, stream: BinaryIO, filename: str, name: str | None,
     if header is None:
         raise BadRequest(_l("The file is empty."), code="empty_file")
     columns = roster_rows.resolve_columns(header, mapping)
-    roster = Roster(name=name, filename=filename, region=region, uploaded_by_id=user.id)
+    status = RosterStatus.PENDING if review else RosterStatus.ACCEPTED
+    roster = Roster(name=name, filename=filename, region=region, uploaded_by_id=user.id, status=status.value)
     db.session.add(roster)
     db.session.flush()
     large_work_mem()
@@ -85,6 +97,8 @@ def _readable(rows):
 
 
 def _upload_region(user: User, region_code) -> Region:
+    if isinstance(region_code, str) and has_unstorable(region_code):
+        raise ValidationFailed(fields={"region_code": _l("Choose the region the roster belongs to.")})
     if region_code:
         region = get_region(region_code)
     elif user.region is not None:
@@ -128,8 +142,14 @@ def roster_errors(roster: Roster, limit: int | None = None) -> list[dict]:
             .order_by(RosterEntry.row_number))
     if limit is not None:
         stmt = stmt.limit(limit)
-    return [{"row": row, "column": column or "", "code": code, "message": roster_rows.error_message(code)}
-            for row, column, code in db.session.execute(stmt)]
+    return [{"row": row, "column": column or "", "column_label": roster_rows.column_label(column), "code": code,
+             "message": roster_rows.error_message(code)} for row, column, code in db.session.execute(stmt)]
+
+
+def upload_regions(user: User) -> list[Region]:
+    """The regions a user may upload a roster for (their own and every region under it), in tree order."""
+    require_role(user, _STAFF)
+    return list(db.session.scalars(select(Region).where(region_scope(user, Region.path)).order_by(Region.path)))
 
 
 def list_rosters(user: User) -> list[Roster]:
@@ -143,28 +163,45 @@ def list_rosters(user: User) -> list[Roster]:
 def get_roster(user: User, roster_id) -> Roster:
     """A roster the user may see: NotFound when there is none, Forbidden outside their region."""
     require_role(user, _STAFF)
-    roster = db.session.get(Roster, roster_id) if isinstance(roster_id, int) and not isinstance(
-        roster_id, bool) else None
-    if roster is None or _expired(roster):
+    roster = db.session.get(Roster, roster_id) if is_stored_id(roster_id) else None
+    if roster is None or is_expired(roster):
         raise NotFound(_l("Unknown roster."), code="unknown_roster")
     require_region(user, roster.region)
     return roster
 
 
-def delete_roster(user: User, roster_id) -> None:
-    """Delete a roster with its rows and collisions."""
+def accept_roster(user: User, roster_id) -> Roster:
+    """Accept a roster uploaded for review (its check report seen): from now on it can be compared.
+    Accepting an accepted roster changes nothing."""
     roster = get_roster(user, roster_id)
-    _delete_rosters(Roster.id == roster.id)
+    if roster.pending:  # one atomic UPDATE: a discard in another tab at the same moment wins cleanly
+        db.session.execute(update(Roster).where(Roster.id == roster.id, Roster.status == RosterStatus.PENDING.value)
+                           .values(status=RosterStatus.ACCEPTED.value),
+                           execution_options={"synchronize_session": False})
+        db.session.commit()
+        roster = db.session.get(Roster, roster.id, populate_existing=True)
+        if roster is None:
+            raise NotFound(_l("Unknown roster."), code="unknown_roster")
+    return roster
+
+
+def accepted_roster(user: User, roster_id) -> Roster:
+    """A roster that may be compared: Conflict (roster_pending) while it waits for review."""
+    roster = get_roster(user, roster_id)
+    if roster.pending:
+        raise Conflict(_l("This roster is waiting for review: accept it before comparing it with a round."),
+                       code="roster_pending")
+    return roster
+
+
+def delete_roster(user: User, roster_id) -> bool:
+    """Delete (or, while it waits for review, discard) a roster with its rows and collisions.
+    Returns whether it was a pending roster (discarded)."""
+    roster = get_roster(user, roster_id)
+    pending = roster.pending
+    delete_rosters(Roster.id == roster.id)
     db.session.commit()
-
-
-def _delete_rosters(condition) -> None:
-    """Delete rosters: first their collisions' rows (no foreign key there), then the rosters,
-    whose entries and collisions go by ON DELETE CASCADE."""
-    collision_ids = select(Collision.id).where(Collision.roster_id.in_(select(Roster.id).where(condition)))
-    db.session.execute(delete(CollisionRow).where(CollisionRow.collision_id.in_(collision_ids)),
-                       execution_options={"synchronize_session": False})
-    db.session.execute(delete(Roster).where(condition), execution_options={"synchronize_session": "fetch"})
+    return pending
 
 
 def large_work_mem() -> None:
@@ -174,27 +211,9 @@ def large_work_mem() -> None:
         db.session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
-def expires_at(roster: Roster):
-    return roster.created_at + timedelta(days=current_app.config["ROSTER_RETENTION_DAYS"])
-
-
-def _expired(roster: Roster) -> bool:
-    return expires_at(roster) <= utcnow()
-
-
-def purge_expired_rosters(now=None) -> int:
-    """Delete rosters older than the retention period (entries and collisions go with them)."""
-    cutoff = (now or utcnow()) - timedelta(days=current_app.config["ROSTER_RETENTION_DAYS"])
-    expired = db.session.scalar(select(func.count()).select_from(Roster).where(Roster.created_at < cutoff))
-    if expired:
-        _delete_rosters(Roster.created_at < cutoff)
-        db.session.commit()
-    return expired or 0
-
-
 def roster_to_dict(roster: Roster) -> dict:
     return {"id": roster.id, "name": roster.name, "filename": roster.filename,
             "region_code": roster.region.code, "region_name": roster.region.name,
             "rows_total": roster.rows_total, "rows_valid": roster.rows_valid,
-            "rows_invalid": roster.rows_invalid, "created_at": roster.created_at.isoformat(),
+            "rows_invalid": roster.rows_invalid, "status": roster.status, "created_at": roster.created_at.isoformat(),
             "expires_at": expires_at(roster).isoformat()}

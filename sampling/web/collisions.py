@@ -1,20 +1,18 @@
 """Pages for rosters and collisions: upload (mapping step, progress, report), run, summaries,
 downloads and the print-ready untested list."""
-from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from wtforms import DateTimeLocalField, SelectField, SubmitField
 from wtforms.validators import Optional
 
 from sampling.errors import DomainError
 from sampling.exports import csv_chunks
 from sampling.extensions import db
-from sampling.models import Region
-from sampling.services import collision_lists, collisions, rosters
-from sampling.services.access import region_scope
+from sampling.services import collision_lists, collisions, roster_retention, rosters
 from sampling.services.roster_rows import FIELD_LABELS, FIELDS, REQUIRED
 from sampling.services.rounds import list_rounds
 from sampling.web import bp
@@ -37,15 +35,38 @@ def _user():
     return current_user._get_current_object()
 
 
+# Requests that purge expired rosters when a purge is due: rosters, collisions and the dashboard
+# (which refreshes itself), on every app server; a cheap check, see roster_retention.purge_if_due.
+_PURGING_MODULES = ("sampling.api.collisions", "sampling.web.collisions", "sampling.web.stats", "sampling.api.stats")
+
+
+@bp.before_app_request
+def _purge_rosters_when_due():
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or view.__module__ not in _PURGING_MODULES:
+        return
+    try:
+        roster_retention.purge_if_due()
+    except SQLAlchemyError:  # a chore: a busy database must not fail the user's request
+        db.session.rollback()
+        current_app.logger.warning("roster purge skipped", exc_info=True)
+
+
+def _confirmed() -> None:
+    """A button's POST form: 400 unless it validates (its CSRF token)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+
+
 @bp.get("/rosters")
 @login_required
 def rosters_page():
     user = _user()
-    items = rosters.list_rosters(user)
-    regions = list(db.session.scalars(select(Region).where(region_scope(user, Region.path)).order_by(Region.path)))
-    return render_template("rosters/list.html", rosters=items, regions=regions, expires_at=rosters.expires_at,
+    return render_template("rosters/list.html", rosters=rosters.list_rosters(user),
+                           regions=rosters.upload_regions(user), expires_at=rosters.expires_at,
                            fields=[(f, str(FIELD_LABELS[f]), f in REQUIRED) for f in FIELDS],
-                           default_region=user.region.code if user.region else "")
+                           default_region=user.region.code if user.region else "",
+                           max_upload_bytes=current_app.config["ROSTER_MAX_UPLOAD_MB"] * 1024 * 1024)
 
 
 @bp.route("/rosters/<int:roster_id>", methods=["GET", "POST"])
@@ -55,17 +76,41 @@ def roster_page(roster_id):
     roster = rosters.get_roster(user, roster_id)
     form = CollideForm()
     form.round_id.choices = [(r.id, r.name) for r in list_rounds()]
-    if form.validate_on_submit():
-        try:
-            collision = collisions.run_collision(user, roster.id, form.round_id.data, _local(form.sampled_from.data),
-                                                 _local(form.sampled_to.data))
-        except DomainError as exc:
-            flash(" ".join([str(exc.message), *map(str, exc.fields.values())]), "error")
-        else:
+    status = 200
+    if request.method == "POST":
+        collision, status = _compare(user, roster, form)
+        if collision is not None:
             return redirect(url_for("web.collision_page", collision_id=collision.id))
-    return render_template("rosters/detail.html", roster=roster, form=form, delete_form=ConfirmForm(),
+    return render_template("rosters/detail.html", roster=roster, form=form, confirm_form=ConfirmForm(),
                            errors=rosters.roster_errors(roster, 100), expires_at=rosters.expires_at(roster),
-                           past=collisions.collisions_of(roster))
+                           past=collisions.collisions_of(roster)), status
+
+
+# The service's field names → the form's; the form's own messages replaced by ours (WTForms' say
+# "Invalid Choice: could not coerce", which tells a coordinator nothing).
+_FORM_FIELDS = {"round_id": "round_id", "from": "sampled_from", "to": "sampled_to"}
+_FIELD_MESSAGES = {"round_id": _l("Choose a round."),
+                   "sampled_from": _l("Give a date and time such as 2022-01-10T08:00."),
+                   "sampled_to": _l("Give a date and time such as 2022-01-10T08:00.")}
+
+
+def _compare(user, roster, form: CollideForm):
+    """Run the compare form: (collision, 302) or (None, status) with the errors on the form."""
+    if not form.validate_on_submit():
+        for name, message in _FIELD_MESSAGES.items():
+            if form[name].errors:
+                form[name].errors = [str(message)]
+        return None, 422
+    try:
+        collision = collisions.run_collision(user, roster.id, form.round_id.data, _local(form.sampled_from.data),
+                                             _local(form.sampled_to.data))
+    except DomainError as exc:
+        for key, message in exc.fields.items():
+            form[_FORM_FIELDS.get(key, "round_id")].errors = [str(message)]
+        if not exc.fields:
+            flash(str(exc.message), "error")
+        return None, exc.status
+    return collision, 302
 
 
 def _local(moment):
@@ -75,11 +120,19 @@ def _local(moment):
 @bp.post("/rosters/<int:roster_id>/delete")
 @login_required
 def delete_roster_page(roster_id):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    rosters.delete_roster(_user(), roster_id)
-    flash(_("The roster was deleted."), "info")
+    _confirmed()
+    discarded = rosters.delete_roster(_user(), roster_id)
+    flash(_("The roster was discarded.") if discarded else _("The roster was deleted."), "info")
     return redirect(url_for("web.rosters_page"))
+
+
+@bp.post("/rosters/<int:roster_id>/accept")
+@login_required
+def accept_roster_page(roster_id):
+    _confirmed()
+    roster = rosters.accept_roster(_user(), roster_id)
+    flash(_("The roster was accepted: compare it with a round."), "info")
+    return redirect(url_for("web.roster_page", roster_id=roster.id))
 
 
 @bp.get("/rosters/<int:roster_id>/errors.csv")
@@ -104,8 +157,7 @@ def collision_page(collision_id):
 @bp.post("/collisions/<int:collision_id>/rerun")
 @login_required
 def rerun_collision_page(collision_id):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    _confirmed()
     old = collisions.get_collision(_user(), collision_id)
     new = collisions.run_collision(_user(), old.roster_id, old.round_id,
                                    old.sampled_from.isoformat() if old.sampled_from else None,
@@ -120,7 +172,8 @@ def collision_print_page(collision_id):
     community, building = request.args.get("community"), request.args.get("building")
     groups, truncated = collision_lists.print_groups(collision, community, building, PRINT_LIMIT)
     return render_template("rosters/print.html", collision=collision, groups=groups, truncated=truncated,
-                           community=community, building=building, limit=PRINT_LIMIT)
+                           community=community, building=building, limit=PRINT_LIMIT,
+                           count=collision_lists.untested_count(collision, community, building))
 
 
 @bp.app_template_filter("field_time")

@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 
 from sampling.errors import DomainError
 
@@ -20,6 +21,9 @@ _TITLES = {
 
 def render_http_error(exc):
     status = exc.code or 500
+    if isinstance(exc, CSRFError):  # a form from an earlier session (logged out and in since, another tab)
+        return render_template("error.html", status=status,
+                               message=_("The page is out of date; reload it and try again.")), status
     message = _(_TITLES.get(status, "The request failed."))
     return render_template("error.html", status=status, message=message), status
 

@@ -1,4 +1,5 @@
-// Roster upload: read the header (mapping step), upload with a progress bar, show the check report.
+// Roster upload: read the header (mapping step), upload with a progress bar for review, show the
+// check report (the preview), then accept or discard the roster.
 (function () {
   "use strict";
   var box = document.getElementById("upload");
@@ -28,7 +29,9 @@
     el.textContent = text;
     row.appendChild(el);
   }
-  function isCsv(file) { return !/\.xlsx$/i.test(file.name); }
+  function isCsv(file) { return !/\.xls[xm]$/i.test(file.name); }  // .xlsx and .xlsm are workbooks
+  function withId(template, id) { return template.replace(/\/0(?=\/|$)/, "/" + id); }
+  var current = null;  // the roster of the report on screen, pending until accepted
 
   function inspect(file) {
     var form = new FormData();
@@ -76,19 +79,48 @@
   }
 
   function report(data) {
+    current = data.roster_id;
+    var invalid = data.rows_total - data.rows_valid;
     document.getElementById("report-counts").textContent = fill(messages.counts, {
-      total: data.rows_total, valid: data.rows_valid, invalid: data.rows_total - data.rows_valid});
+      total: data.rows_total, valid: data.rows_valid, invalid: invalid});
+    document.getElementById("report-csv").hidden = invalid === 0;
+    document.getElementById("report-errors-csv").href = withId(box.dataset.errorsUrl, data.roster_id);
     var body = document.querySelector("#report-errors tbody");
     body.textContent = "";
     data.errors.forEach(function (e) {
       var tr = body.insertRow();
-      cell(tr, "td", e.row); cell(tr, "td", e.column); cell(tr, "td", e.message);
+      cell(tr, "td", e.row); cell(tr, "td", e.column_label); cell(tr, "td", e.message);
     });
-    if (data.rows_total - data.rows_valid > data.errors.length) {
+    if (invalid > data.errors.length) {
       document.getElementById("report-counts").textContent += " " + messages.more;
     }
-    document.getElementById("report-open").href = box.dataset.rosterUrl.replace(/0$/, String(data.roster_id));
     document.getElementById("report").hidden = false;
+  }
+
+  function decide(method, url, expected, done) {
+    var xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    xhr.setRequestHeader("X-CSRFToken", csrf);
+    xhr.onload = function () { if (xhr.status === expected) { done(); } else { showError(errorText(xhr)); } };
+    xhr.onerror = function () { showError(messages.failed); };
+    xhr.send();
+  }
+  function accept() {
+    if (current === null) return;
+    decide("POST", withId(box.dataset.acceptUrl, current), 200, function () {
+      window.location.href = withId(box.dataset.rosterUrl, current);
+    });
+  }
+  function discard() {
+    if (current === null) return;
+    decide("DELETE", withId(box.dataset.apiRosterUrl, current), 204, function () {
+      current = null;
+      document.getElementById("report").hidden = true;
+      document.getElementById("mapping").hidden = true;
+      document.getElementById("report-discarded").hidden = false;
+      fileInput.value = "";
+      button.disabled = true;
+    });
   }
 
   function upload() {
@@ -102,10 +134,12 @@
     form.append("name", nameInput.value || file.name.replace(/\.[^.]+$/, ""));
     form.append("region_code", document.getElementById("roster-region").value);
     form.append("mapping", JSON.stringify(map));
+    form.append("review", "true");  // pending until the user has seen the report and accepts
     var bar = document.getElementById("progress-bar");
     var label = document.getElementById("progress-text");
     document.getElementById("progress").hidden = false;
     document.getElementById("report").hidden = true;
+    document.getElementById("report-discarded").hidden = true;
     button.disabled = true;
     var xhr = new XMLHttpRequest();
     xhr.open("POST", box.dataset.uploadUrl);
@@ -132,10 +166,18 @@
   fileInput.addEventListener("change", function () {
     showError("");
     document.getElementById("report").hidden = true;
-    if (fileInput.files[0]) {
-      if (!nameInput.value) nameInput.value = fileInput.files[0].name.replace(/\.[^.]+$/, "");
-      inspect(fileInput.files[0]);
+    document.getElementById("report-discarded").hidden = true;
+    var file = fileInput.files[0];
+    if (file && file.size > Number(box.dataset.maxBytes)) {  // the server would refuse it (413): say so now
+      document.getElementById("mapping").hidden = true;
+      button.disabled = true;
+      showError(messages.too_large);
+    } else if (file) {
+      if (!nameInput.value) nameInput.value = file.name.replace(/\.[^.]+$/, "");
+      inspect(file);
     }
   });
   button.addEventListener("click", upload);
+  document.getElementById("report-accept").addEventListener("click", accept);
+  document.getElementById("report-discard").addEventListener("click", discard);
 }());
