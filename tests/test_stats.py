@@ -155,6 +155,25 @@ def test_api_json_csv_xlsx_and_403(client, known, make_user, token_for):
     assert [p["samples"] for p in progress["hourly"]] == [5, 4]
 
 
+@pytest.mark.parametrize(("value", "status", "code"), [
+    ("99999999999999999999", 404, "unknown_round"), ("2147483648", 404, "unknown_round"),
+    ("2147483647", 404, "unknown_round"), ("0", 404, "unknown_round"), ("%C2%B2", 400, "bad_round"),
+    ("%EF%BC%91", 400, "bad_round"), ("-1", 400, "bad_round"), ("1.0", 400, "bad_round")])
+def test_odd_round_ids_are_refused_clearly(client, known, make_user, token_for, value, status, code):
+    """A round id no round can have is 404 and one that is not a number 400 (never 500 or 422),
+    on the API and on the dashboard and its panel; "²" and a full-width "１" are not numbers."""
+    from tests.conftest import login
+    headers = token_for(make_user("coordinator", username="hp", region="120101"))
+    for path in ("/api/v1/stats", "/api/v1/stats/overview"):
+        response = client.get(f"{path}?round_id={value}", headers={**headers, "Accept-Language": "en"})
+        assert (response.status_code, response.get_json()["error"]["code"]) == (status, code), path
+    message = response.get_json()["error"]["message"]
+    assert message == ("Unknown round." if status == 404 else "round_id must be a round number.")
+    login(client, "hp")
+    for path in ("/stats", "/stats/panel"):
+        assert client.get(f"{path}?round_id={value}").status_code == status, path
+
+
 def test_dashboard_pages(client, known, make_user):
     from tests.conftest import login
     make_user("coordinator", username="hd_coordinator", region="120102")

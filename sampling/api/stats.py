@@ -12,10 +12,7 @@ _MIMETYPES = {"csv": "text/csv; charset=utf-8",
 
 
 def _round_id() -> int:
-    value = request.args.get("round_id", "")
-    if not value.isdigit():
-        raise BadRequest(_l("round_id must be a round number."), code="bad_round")
-    return int(value)
+    return stats.parse_round_id(request.args.get("round_id", ""))
 
 
 def _download(body: bytes, result: dict, extension: str) -> Response:

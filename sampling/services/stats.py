@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from sampling.errors import BadRequest, Forbidden
+from sampling.errors import BadRequest, Forbidden, NotFound
 from sampling.extensions import db
 from sampling.models import Region, Role, Round, Site, StatsCommunity, StatsSite, User
 from sampling.services import stats_hooks
@@ -29,6 +29,18 @@ _TURNAROUND = ("turnaround_count", "turnaround_seconds")
 # figures plugged in by other features (stats_hooks); None until a provider is registered
 HOOKED = ("roster_total", "roster_tested", "followup_total", "followup_closed")
 COUNT_KEYS = ["registered"] + [k for k, _ in SITE_COUNTS] + list(HOOKED)
+MAX_ID = 2**31 - 1  # rounds.id is a 32-bit integer: a larger number names no round
+
+
+def parse_round_id(value: str) -> int:
+    """A round id from a query string: ASCII digits (not "²", which str.isdigit() accepts), else
+    BadRequest; a number no round can have (0, or beyond a 32-bit id) is NotFound."""
+    if not (value.isascii() and value.isdigit()):
+        raise BadRequest(_l("round_id must be a round number."), code="bad_round")
+    number = int(value)
+    if not 1 <= number <= MAX_ID:
+        raise NotFound(_l("Unknown round."), code="unknown_round")
+    return number
 
 
 @dataclass
