@@ -119,6 +119,23 @@ def test_coordinators_see_only_their_region(known, make_user):
         area_stats(district, rid + 100, "street")
 
 
+def test_parent_without_a_level_shows_the_level_below(client, known, make_user, token_for):
+    from tests.conftest import login
+    rid = known["round"].id
+    headers = token_for(make_user("admin", username="boss"))
+    for parent, level, codes in (("120101001", "community", ["120101001001", "120101001002"]),
+                                 ("120101001001", "site", ["S-HP-001"]), ("120101", "street", None)):
+        body = client.get(f"/api/v1/stats?round_id={rid}&parent={parent}", headers=headers).get_json()
+        assert body["level"] == level and (codes is None or [r["code"] for r in body["rows"]] == codes), parent
+    assert client.get(f"/api/v1/stats?round_id={rid}", headers=headers).get_json()["level"] == "district"
+    assert client.get(f"/api/v1/stats?round_id={rid}&parent=999", headers=headers).status_code == 404
+    login(client, "boss")
+    page = client.get(f"/stats?round_id={rid}&parent=120101001")
+    assert page.status_code == 200 and 'data-code="120101001002"' in page.get_data(as_text=True)
+    panel = client.get(f"/stats/panel?round_id={rid}&parent=120101001001&level=town").get_data(as_text=True)
+    assert 'data-code="S-HP-001"' in panel
+
+
 def test_api_json_csv_xlsx_and_403(client, known, make_user, token_for):
     rid = known["round"].id
     headers = token_for(make_user("coordinator", region="120101"))

@@ -208,3 +208,9 @@ def child_level(level: str) -> str | None:
     """The level one below (the drill-down target), or None under sites."""
     index = LEVELS.index(level)
     return LEVELS[index + 1] if index + 1 < len(LEVELS) else None
+
+
+def level_below(parent_code: str) -> str:
+    """The level one below a region (a community's sites): the default when a parent is given
+    without a level. An unknown code is NotFound."""
+    return child_level(get_region(parent_code).level) or "site"

@@ -9,7 +9,7 @@ from sampling.models import Role
 from sampling.services import rounds
 from sampling.services.access import can_access_region, require_role
 from sampling.services.regions import get_region
-from sampling.services.stats import LEVELS, area_stats, breadcrumb, child_level, parse_round_id
+from sampling.services.stats import LEVELS, area_stats, breadcrumb, child_level, level_below, parse_round_id
 from sampling.services.stats_export import LEVEL_NAMES
 from sampling.services.stats_overview import overview
 from sampling.web import bp, stats_charts
@@ -30,8 +30,10 @@ def _context() -> dict:
     value = request.args.get("round_id", "")
     round_id = parse_round_id(value) if value else next(
         (r.id for r in all_rounds if r.status == "open"), all_rounds[0].id)
-    level = request.args.get("level") if request.args.get("level") in LEVELS else _default_level(user)
     parent = request.args.get("parent") or None
+    level = request.args.get("level")
+    if level not in LEVELS:
+        level = level_below(parent) if parent else _default_level(user)
     result = area_stats(user, round_id, level, parent)
     progress = overview(user, round_id, parent)
     here = get_region(parent) if parent else (user.region if user.role == Role.COORDINATOR.value else None)
