@@ -1,5 +1,6 @@
 """A real Chromium: a district coordinator follows a round on a phone, sees new scans appear without
-reloading, drills down, and downloads the district's figures as an Excel file."""
+reloading, drills down, downloads the district's figures as an Excel file, and, once signed out,
+is told so instead of seeing the login page inside the dashboard."""
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
@@ -53,3 +54,23 @@ def test_coordinator_follows_the_round_and_downloads(page, server, demo_city, ma
     page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
     assert page.locator("#stats-table tbody tr").count() == 2  # its communities
     assert "新华里社区" in page.locator("#stats-table").inner_text()
+
+    # the session ends (logged out in another tab): the next refresh shows a notice, keeps the
+    # last figures (no login page inside the panel) and stops refreshing
+    page.context.clear_cookies()
+    notice = page.locator("#stats-signed-out")
+    notice.wait_for()
+    assert notice.inner_text().startswith("您已退出登录")
+    assert page.locator("#stats-panel form").count() == 0
+    assert page.locator("#stats-table tbody tr").count() == 2
+    refreshed = page.get_attribute("#stats-panel", "data-refreshed")
+    page.wait_for_timeout(2500)
+    assert page.get_attribute("#stats-panel", "data-refreshed") == refreshed
+    assert page.locator("#stats-signed-out").count() == 1
+    page.click("#stats-signed-out a")
+    page.wait_for_url("**/login?next=**")
+    page.fill("#username", "hp_coordinator")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/stats?**parent=120101001**")
+    assert page.locator("#stats-table tbody tr").count() == 2

@@ -205,8 +205,18 @@ def test_dashboard_pages(client, known, make_user):
     assert client.get("/stats?level=street&parent=120101").status_code == 403
     client.post("/logout", data={})
     client.delete_cookie("session")
+    # signed out: the refresh gets 401 and a one-line fragment, never the login page
+    panel = client.get(f"/stats/panel?round_id={known['round'].id}&level=site&parent=120102",
+                       headers={"Accept-Language": "en"})
+    body = panel.get_data(as_text=True)
+    assert panel.status_code == 401 and "<form" not in body and "You have been signed out" in body
+    assert f'href="/login?next=/stats?round_id%3D{known["round"].id}%26level%3Dsite%26parent%3D120102"' in body
+    navigated = client.get("/stats/panel", headers={"Sec-Fetch-Mode": "navigate"})
+    assert navigated.status_code == 302 and "/login" in navigated.headers["Location"]
+    assert client.get("/stats").status_code == 302
     login(client, "sampler_x")
     assert client.get("/stats").status_code == 403
+    assert client.get("/stats/panel").status_code == 403
 
 
 def test_pools_and_turnaround_from_lab_results(known, make_user):

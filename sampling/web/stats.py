@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from flask import current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from sampling.extensions import login_manager
 from sampling.models import Role
 from sampling.services import rounds
 from sampling.services.access import can_access_region, require_role
@@ -60,7 +61,13 @@ def stats_dashboard():
 
 
 @bp.get("/stats/panel")
-@login_required
 def stats_panel():
-    """The figures alone, for the dashboard's periodic refresh."""
+    """The figures alone, for the dashboard's periodic refresh. Without a session (it expired, or
+    the user logged out in another tab) a script's request gets 401 and a one-line fragment, not
+    a redirect to the login page that would be swapped into the dashboard."""
+    if not current_user.is_authenticated:
+        if request.headers.get("Sec-Fetch-Mode") == "navigate":
+            return login_manager.unauthorized()
+        login_url = url_for("web.login", next=url_for("web.stats_dashboard", **request.args))
+        return render_template("stats/_signed_out.html", login_url=login_url), 401
     return render_template("stats/_panel.html", **_context())
