@@ -11,7 +11,7 @@ from sampling.services.stats import area_stats
 from sampling.services.stats_export import to_csv
 from sampling.services.stats_overview import overview
 from sampling.tabular import read_rows
-from tests.stats_data import HOURLY, SITES, build_known_round
+from tests.stats_data import HOURLY, LAB_FOLLOWUP, LAB_SITES, SITES, build_known_round, post_results
 
 KEYS = ("registered", "sampled", "supplementary", "samples", "tubes", "tubes_open", "tubes_sealed",
         "tubes_boxed", "tubes_resulted")
@@ -77,10 +77,12 @@ def test_completion_against_the_roster_collision(known, make_user):
 
 
 def test_pool_follow_up_plugs_in(known, make_user):
-    stats_hooks.set_followup_provider(lambda round_id: {"S-HP-002": (2, 1)})
+    stats_hooks.set_followup_provider(lambda round_id: {"S-HP-002": (2, 1, 0, 0), "S-HP-003": (0, 0, 3, 2),
+                                                        "S-HP-001": (4, 0, 1, 1)})
     rows = area_stats(make_user("admin"), known["round"].id, "street", "120101")["rows"]
-    assert [(r["followup_total"], r["followup_closed"]) for r in rows] == [(2, 1), (None, None)]
-    assert area_stats(make_user("admin"), known["round"].id, "district")["rows"][0]["followup_total"] == 2
+    assert [tuple(r[k] for k in FOLLOWUP_KEYS) for r in rows] == [(6, 1, 1, 1, 7, 2), (0, 0, 3, 2, 3, 2)]
+    district = area_stats(make_user("admin"), known["round"].id, "district")["rows"]
+    assert [r["followup_total"] for r in district] == [10, 0, 0]
 
 
 def test_progress_over_the_day(known, make_user):
@@ -219,17 +221,47 @@ def test_dashboard_pages(client, known, make_user):
     assert client.get("/stats/panel").status_code == 403
 
 
-def test_pools_and_turnaround_from_lab_results(known, make_user):
-    """Needs the lab's tubes.result / resulted_at (migration 0006b after the lab's); skipped before the merge."""
-    from sqlalchemy import inspect
+LAB_KEYS = ("tubes_received", "tubes_resulted", "positive_pools", "positive_members", "positive_individuals",
+            "invalid_pools", "invalid_members", "invalid_individuals", "negative_pools", "turnaround_minutes")
+FOLLOWUP_KEYS = ("followup_positive_total", "followup_positive_closed", "followup_invalid_total",
+                 "followup_invalid_closed", "followup_total", "followup_closed")
 
-    from sampling.extensions import db
-    from tests.stats_data import post_results
-    if not {"result", "resulted_at"} <= {c["name"] for c in inspect(db.engine).get_columns("tubes")}:
-        pytest.skip("tubes.result / resulted_at not in this schema yet")
-    post_results(known["tubes"])
-    result = area_stats(make_user("admin"), known["round"].id, "district")
-    heping, hedong = result["rows"][0], result["rows"][1]
-    assert (heping["positive_pools"], heping["positive_members"], heping["negative_pools"]) == (1, 2, 0)
-    assert (hedong["negative_pools"], hedong["turnaround_minutes"]) == (1, 240.0)
-    assert (result["totals"]["positive_pools"], result["totals"]["turnaround_minutes"]) == (1, 240.0)
+
+def test_pools_individuals_follow_up_and_turnaround_from_lab_results(known, make_user):
+    """The lab's results at every level: pools are tubes of more than one, 1-in-1 retests are
+    individual results; follow-up of positive pools and of invalid tubes apart (real provider)."""
+    post_results(known)
+    admin, rid = make_user("admin"), known["round"].id
+
+    def lab(row):
+        return tuple(row[k] for k in LAB_KEYS), tuple(row[k] for k in FOLLOWUP_KEYS)
+
+    districts = area_stats(admin, rid, "district")
+    assert [(r["code"],) + lab(r) for r in districts["rows"]] == [
+        ("120101", (1, 4, 1, 2, 1, 1, 2, 1, 0, 165.0), (2, 1, 3, 0, 5, 1)),
+        ("120102", (0, 1, 0, 0, 0, 0, 0, 0, 1, 240.0), (0, 0, 0, 0, 0, 0)),
+        ("120103", (0, 0, 0, 0, 0, 0, 0, 0, 0, None), (0, 0, 0, 0, 0, 0)),
+    ]
+    assert lab(districts["totals"]) == ((1, 5, 1, 2, 1, 1, 2, 1, 1, 180.0), (2, 1, 3, 0, 5, 1))
+    streets = area_stats(admin, rid, "street", "120101")["rows"]
+    assert [(r["code"],) + lab(r) for r in streets] == [
+        ("120101001", (1, 3, 1, 2, 1, 0, 0, 1, 0, 140.0), (2, 1, 1, 0, 3, 1)),
+        ("120101002", (0, 1, 0, 0, 0, 1, 2, 0, 0, 240.0), (0, 0, 2, 0, 2, 0)),
+    ]
+    communities = area_stats(admin, rid, "community", "120101001")["rows"]
+    assert [(r["code"],) + lab(r) for r in communities] == [
+        ("120101001001", (1, 0, 0, 0, 0, 0, 0, 0, 0, None), (0, 0, 0, 0, 0, 0)),
+        ("120101001002", (0, 3, 1, 2, 1, 0, 0, 1, 0, 140.0), (2, 1, 1, 0, 3, 1)),
+    ]
+    sites = {r["code"]: r for r in area_stats(admin, rid, "site")["rows"]}
+    for code, expected in LAB_SITES.items():
+        assert {k: sites[code][k] for k in expected} == expected, code
+        assert tuple(sites[code][k] for k in FOLLOWUP_KEYS[:4]) == LAB_FOLLOWUP.get(code, (0, 0, 0, 0)), code
+    assert (districts["totals"]["sampled"], districts["totals"]["samples"]) == (12, 15)
+
+
+def test_no_pool_or_follow_up_figures_before_the_lab(known, make_user):
+    stats_hooks.set_followup_provider(None)
+    totals = area_stats(make_user("admin"), known["round"].id, "district")["totals"]
+    assert [totals[k] for k in FOLLOWUP_KEYS] == [None] * 6
+    assert [totals[k] for k in LAB_KEYS] == [0, 1, 0, 0, 0, 0, 0, 0, 0, None]

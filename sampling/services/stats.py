@@ -24,10 +24,13 @@ SITE_COUNTS = [
     ("tubes_received", "tubes_received"), ("tubes_resulted", "tubes_resulted"),
     ("negative_pools", "pools_negative"), ("positive_pools", "pools_positive"), ("invalid_pools", "pools_invalid"),
     ("positive_members", "positive_members"), ("invalid_members", "invalid_members"),
+    ("positive_individuals", "positive_individuals"), ("invalid_individuals", "invalid_individuals"),
 ]
 _TURNAROUND = ("turnaround_count", "turnaround_seconds")
 # figures plugged in by other features (stats_hooks); None until a provider is registered
-HOOKED = ("roster_total", "roster_tested", "followup_total", "followup_closed")
+ROSTER = ("roster_total", "roster_tested")
+FOLLOWUP = ("followup_positive_total", "followup_positive_closed", "followup_invalid_total", "followup_invalid_closed")
+HOOKED = ROSTER + FOLLOWUP
 COUNT_KEYS = ["registered"] + [k for k, _ in SITE_COUNTS] + list(HOOKED)
 MAX_ID = 2**31 - 1  # rounds.id is a 32-bit integer: a larger number names no round
 
@@ -132,6 +135,10 @@ def _derive(row: dict, turnaround: tuple[int, int]) -> dict:
     row["turnaround_minutes"] = round(seconds / count / 60, 1) if count else None
     total, tested = row.get("roster_total"), row.get("roster_tested")
     row["completion"] = round(tested / total, 4) if total and tested is not None else None
+    positive, invalid = row.get("followup_positive_total"), row.get("followup_invalid_total")
+    row["followup_total"] = None if positive is None else positive + invalid  # both kinds together
+    row["followup_closed"] = None if positive is None else \
+        row["followup_positive_closed"] + row["followup_invalid_closed"]
     return row
 
 
@@ -148,8 +155,8 @@ def area_stats(user: User, round_id, level, parent_code: str | None = None) -> d
         values = [int(v or 0) for v in sums.get(key, zero)]
         row = dict(zip(names, values, strict=False), code=code, name=name,
                    registered=None if level == "site" else int(registered.get(key) or 0), **no_hooks)
-        for k, by_key in hooked.items():
-            row[k] = by_key.get(key)
+        for k, by_key in hooked.items():  # no pool to follow up is 0; no roster collision stays None
+            row[k] = by_key.get(key, 0 if k in FOLLOWUP else None)
         row["_turnaround"] = values[-2:]
         rows.append(row)
     totals: dict = {k: sum(r[k] for r in rows if r[k] is not None) for k in COUNT_KEYS}
@@ -181,17 +188,18 @@ def _keys_by_code(scope: Scope, of_sites: bool) -> dict:
 def _hooked(scope: Scope) -> dict:
     """{figure: {row key: value}} from the registered providers (see stats_hooks)."""
     out = {}
-    for provider, names, of_sites in ((stats_hooks.roster_provider(), ("roster_total", "roster_tested"), False),
-                                      (stats_hooks.followup_provider(), ("followup_total", "followup_closed"), True)):
+    for provider, names, of_sites in ((stats_hooks.roster_provider(), ROSTER, False),
+                                      (stats_hooks.followup_provider(), FOLLOWUP, True)):
         if provider is None or (scope.level == "site" and not of_sites):
             continue
         data, keys = provider(scope.round.id) or {}, _keys_by_code(scope, of_sites)
-        first, second = {}, {}
-        for code, (a, b) in data.items():
+        sums: dict = {}
+        for code, values in data.items():
             key = keys.get(code)
             if key is not None:
-                first[key], second[key] = first.get(key, 0) + a, second.get(key, 0) + b
-        out[names[0]], out[names[1]] = first, second
+                sums[key] = [a + b for a, b in zip(sums.get(key, [0] * len(names)), values, strict=True)]
+        for index, name in enumerate(names):
+            out[name] = {key: values[index] for key, values in sums.items()}
     return out
 
 
