@@ -13,6 +13,7 @@ from sampling.models import Region, Role, Round, Site, StatsCommunity, StatsSite
 from sampling.services import stats_hooks
 from sampling.services.access import require_region, require_role
 from sampling.services.regions import get_region
+from sampling.services.stats_roster import roster_figures
 
 LEVELS = ("district", "street", "community", "site")
 _DEPTH = {"district": 1, "street": 2, "community": 3, "site": 4}
@@ -146,7 +147,7 @@ def area_stats(user: User, round_id, level, parent_code: str | None = None) -> d
     """``{round_id, level, parent, rows: [...], totals: {...}}``: one row per area (or site)."""
     scope = resolve_scope(user, round_id, level, parent_code)
     sums, registered = _site_sums(scope), ({} if level == "site" else _registered(scope))
-    hooked = _hooked(scope)
+    hooked, hooked_totals = _hooked(scope)
     zero = (0,) * (len(SITE_COUNTS) + len(_TURNAROUND))
     names = [k for k, _ in SITE_COUNTS]
     no_hooks = {k: None for k in HOOKED if k not in hooked}
@@ -160,7 +161,7 @@ def area_stats(user: User, round_id, level, parent_code: str | None = None) -> d
         row["_turnaround"] = values[-2:]
         rows.append(row)
     totals: dict = {k: sum(r[k] for r in rows if r[k] is not None) for k in COUNT_KEYS}
-    totals.update({"registered": None if level == "site" else totals["registered"], **no_hooks})
+    totals.update({"registered": None if level == "site" else totals["registered"], **no_hooks, **hooked_totals})
     turnaround = [sum(r["_turnaround"][0] for r in rows), sum(r["_turnaround"][1] for r in rows)]
     for row in rows:
         _derive(row, row.pop("_turnaround"))
@@ -169,38 +170,39 @@ def area_stats(user: User, round_id, level, parent_code: str | None = None) -> d
             if scope.parent is not None else None, "rows": rows, "totals": _derive(totals, turnaround)}
 
 
-def _keys_by_code(scope: Scope, of_sites: bool) -> dict:
-    """Community (or site) code → key of the row it adds to, for the plugged-in figures."""
+def _site_keys(scope: Scope) -> dict:
+    """Site code → key of the row it adds to, for the follow-up figures."""
     if scope.level == "site":
         community = aliased(Region)
         query = select(Site.code, Site.id).join(community, community.id == Site.community_id)
     else:
         community, key, joins = _area_columns(scope.level)
-        query = select(Site.code if of_sites else community.code, key).select_from(community)
-        if of_sites:
-            query = query.join(Site, Site.community_id == community.id)
+        query = select(Site.code, key).select_from(community).join(Site, Site.community_id == community.id)
         for alias, on in joins:
             query = query.join(alias, on)
-        query = query.where(community.level == "community")
     return dict(db.session.execute(query.where(*_under(community, scope.path))).all())
 
 
-def _hooked(scope: Scope) -> dict:
-    """{figure: {row key: value}} from the registered providers (see stats_hooks)."""
-    out = {}
-    for provider, names, of_sites in ((stats_hooks.roster_provider(), ROSTER, False),
-                                      (stats_hooks.followup_provider(), FOLLOWUP, True)):
-        if provider is None or (scope.level == "site" and not of_sites):
-            continue
-        data, keys = provider(scope.round.id) or {}, _keys_by_code(scope, of_sites)
-        sums: dict = {}
-        for code, values in data.items():
+def _hooked(scope: Scope) -> tuple[dict, dict]:
+    """({figure: {row key: value}}, {figure: value of the totals}) from the registered providers
+    (see stats_hooks): roster figures by the rule of stats_roster, follow-up summed by site."""
+    out, totals = {}, {}
+    roster = stats_hooks.roster_provider()
+    if roster is not None:
+        by_area, whole = roster_figures(scope, roster(scope.round.id) or {})
+        for index, name in enumerate(ROSTER):
+            out[name] = {key: figures[index] for key, figures in by_area.items()}
+            totals[name] = None if whole is None else whole[index]
+    followup = stats_hooks.followup_provider()
+    if followup is not None:
+        keys, sums = _site_keys(scope), {}
+        for code, values in (followup(scope.round.id) or {}).items():
             key = keys.get(code)
             if key is not None:
-                sums[key] = [a + b for a, b in zip(sums.get(key, [0] * len(names)), values, strict=True)]
-        for index, name in enumerate(names):
+                sums[key] = [a + b for a, b in zip(sums.get(key, [0] * len(FOLLOWUP)), values, strict=True)]
+        for index, name in enumerate(FOLLOWUP):
             out[name] = {key: values[index] for key, values in sums.items()}
-    return out
+    return out, totals
 
 
 def breadcrumb(region: Region | None) -> list[dict]:

@@ -8,6 +8,7 @@ import xlsxwriter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from sampling.services import stats_hooks
 from sampling.services.stats import LEVELS, area_stats, child_level
 
 LEVEL_NAMES = {"district": _l("Districts"), "street": _l("Streets"), "community": _l("Communities"),
@@ -31,15 +32,17 @@ COLUMNS = [
 ]
 
 
-# figures that stay empty until another feature plugs them in (stats_hooks) or at the site level
-_OPTIONAL = {"registered", "followup_positive_closed", "followup_invalid_closed", "roster_total", "roster_tested",
-             "completion"}
-
-
 def columns(result: dict) -> list[tuple]:
-    """The columns of this result: plug-in figures that nobody provides yet are left out."""
-    return [c for c in COLUMNS if c[0] not in _OPTIONAL or result["totals"].get(c[0]) is not None
-            or (c[0] == "completion" and result["totals"].get("roster_total") is not None)]
+    """The columns of this result: ``registered`` except for sites, and the plug-in figures once
+    their feature is registered (stats_hooks), whether or not any area has them yet."""
+    hidden = set()
+    if result["level"] == "site":
+        hidden.add("registered")
+    if stats_hooks.roster_provider() is None:
+        hidden |= {"roster_total", "roster_tested", "completion"}
+    if stats_hooks.followup_provider() is None:
+        hidden |= {"followup_positive_closed", "followup_invalid_closed"}
+    return [c for c in COLUMNS if c[0] not in hidden]
 
 
 def _cells(row: dict, cols: list[tuple]) -> list:

@@ -1,8 +1,9 @@
 """Figures other features plug into the statistics (wired by the lead at merge):
 
-- roster provider (data collision): ``fn(round_id) -> {community_code: (roster_total, tested)}``,
-  the latest roster collision per community; rolled up to streets and districts, it gives the
-  ``roster_total``, ``roster_tested`` and ``completion`` columns.
+- roster provider (data collision): ``fn(round_id) -> {region_code: (roster_total, tested)}``,
+  the latest whole-round collision of a roster uploaded for each region (community, street or
+  district); stats_roster decides which of them an area shows (its own, else the sum of the areas
+  below it). It gives the ``roster_total``, ``roster_tested`` and ``completion`` columns.
 - follow-up provider (lab, positive/invalid pools):
   ``fn(round_id) -> {site_code: (positive, positive_closed, invalid, invalid_closed)}``: members of
   positive pools to retest alone and how many have an individual result; people of invalid tubes
@@ -19,7 +20,7 @@ _providers: dict[str, Provider | None] = {"roster": None, "followup": None}
 
 
 def set_roster_provider(provider: Provider | None) -> None:
-    """Register (or with None remove) the per-community roster collision figures."""
+    """Register (or with None remove) the per-region roster collision figures."""
     _providers["roster"] = provider
 
 
