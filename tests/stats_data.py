@@ -32,14 +32,15 @@ SITES = {
     "S-HX-001": dict(samples=0, supplementary=0, sampled=0, tubes=0, tubes_open=0, tubes_sealed=0, tubes_boxed=0,
                      tubes_resulted=0),
 }
-HOURLY = [(at(8), 5, 5), (at(9), 4, 3), (at(10), 2, 2)]  # (hour, samples, people first sampled)
+# (hour, samples, people first sampled) with the round from 08:00 to 12:00 (an empty last hour)
+HOURLY = [(at(8), 5, 5), (at(9), 4, 3), (at(10), 2, 2), (at(11), 0, 0)]
 
 
 def build_known_round(sampler_ids=(None, None)) -> dict:
     """Create the round; ``sampler_ids`` are the users who scan at 和平区 and 河东区 sites."""
     communities = {r.code: r.id for r in db.session.scalars(select(Region).where(Region.level == "community"))}
     sites = {s.code: s.id for s in db.session.scalars(select(Site))}
-    rnd = Round(name="测试轮", pool_size=10)
+    rnd = Round(name="测试轮", pool_size=10, starts_at=at(8), ends_at=at(12))
     db.session.add(rnd)
     db.session.flush()
     residents = {}

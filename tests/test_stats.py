@@ -1,11 +1,15 @@
 """Exact figures of a known small round at every level, completion against a roster collision,
 the day's progress, scoping; the API with CSV and XLSX read back."""
 import io
+from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import bindparam
 
 from sampling.errors import BadRequest, Forbidden, NotFound
+from sampling.models import Round
+from sampling.models.base import UTCDateTime
 from sampling.services import stats_hooks
 from sampling.services.stats import area_stats
 from sampling.services.stats_export import to_csv
@@ -86,15 +90,59 @@ def test_pool_follow_up_plugs_in(known, make_user):
 
 
 def test_progress_over_the_day(known, make_user):
+    """The round runs 08:00-12:00: every hour of it is in the series; the rankings look at its last
+    two hours (10:00 and 11:00); the slowest include sites that never sampled."""
     result = overview(make_user("admin"), known["round"].id)
     assert [(p["hour"], p["samples"], p["people"]) for p in result["hourly"]] == HOURLY
-    assert [(s["code"], s["recent"]) for s in result["busiest_sites"]] == [
-        ("S-HP-001", 4), ("S-HD-001", 2), ("S-HP-002", 0)]
-    assert [s["code"] for s in result["slowest_sites"]] == ["S-HP-002", "S-HD-001", "S-HP-001"]
+    assert [(s["code"], s["recent"]) for s in result["busiest_sites"]] == [("S-HD-001", 2)]
+    assert [(s["code"], s["recent"], s["samples"]) for s in result["slowest_sites"]] == [
+        ("S-HD-002", 0, 0), ("S-HP-003", 0, 0), ("S-HX-001", 0, 0), ("S-HP-002", 0, 2), ("S-HP-001", 0, 7)]
     assert [(s["samples"], s["hours"], s["peak"], s["per_hour"]) for s in result["samplers"]] == [
         (9, 2, 5, 4.5), (2, 1, 2, 2.0)]
     district = overview(make_user("coordinator", region="120102"), known["round"].id)
-    assert [(p["samples"]) for p in district["hourly"]] == [2]
+    assert [p["samples"] for p in district["hourly"]] == [0, 0, 2, 0]
+    assert [s["code"] for s in district["slowest_sites"]] == ["S-HD-002", "S-HD-001"]
+
+
+def test_stalls_show_as_empty_hours_up_to_now(known, make_user):
+    """An open round without an end: the series runs to the current hour, hours without samples
+    are zeros (a stall is a gap, not two bars side by side), "recent" is the current hour and the
+    one before; a round forgotten open shows its latest week; a round not begun shows nothing."""
+    from sqlalchemy import text
+
+    from sampling.extensions import db
+    from tests.stats_data import at
+    rnd, admin = known["round"], make_user("admin")
+    db.session.execute(text("UPDATE rounds SET ends_at = NULL WHERE id = :id"), {"id": rnd.id})
+    db.session.execute(text(
+        "INSERT INTO samples (tube_id, resident_id, round_id, site_id, supplementary, sampled_at, resample) "
+        "SELECT id, :r, round_id, site_id, :f, :ts, :f FROM tubes WHERE id = :t"),
+        {"t": known["tubes"]["T3"], "r": known["residents"][9], "f": False,
+         "ts": at(14, 5).strftime("%Y-%m-%d %H:%M:%S")})
+    db.session.commit()
+    result = overview(admin, rnd.id, now=at(14, 20))
+    assert [(p["hour"].hour, p["samples"]) for p in result["hourly"]] == [
+        (8, 5), (9, 4), (10, 2), (11, 0), (12, 0), (13, 0), (14, 1)]
+    assert [(s["code"], s["recent"]) for s in result["busiest_sites"]] == [("S-HP-002", 1)]
+    assert [s["code"] for s in result["slowest_sites"]] == ["S-HD-002", "S-HP-003", "S-HX-001", "S-HD-001",
+                                                            "S-HP-001"]
+    later = overview(admin, rnd.id, now=at(16, 59))  # two hours of nothing: everybody is slow
+    assert [p["samples"] for p in later["hourly"][-3:]] == [1, 0, 0] and later["busiest_sites"] == []
+    forgotten = overview(admin, rnd.id, now=at(8) + timedelta(days=30))
+    assert len(forgotten["hourly"]) == 168 and forgotten["hourly"][-1]["hour"] == at(8) + timedelta(days=30)
+    assert not any(p["samples"] for p in forgotten["hourly"])
+    assert overview(admin, rnd.id, now=at(14, 20))["hourly"][0]["hour"] == at(8)
+    db.session.execute(text("UPDATE rounds SET starts_at = :t WHERE id = :id").bindparams(
+        bindparam("t", type_=UTCDateTime())), {"id": rnd.id, "t": at(7, 30)})
+    db.session.commit()
+    assert overview(admin, rnd.id, now=at(9, 10))["hourly"][0] == {"hour": at(7), "samples": 0, "people": 0,
+                                                                   "supplementary": 0}
+    fresh = Round(name="明天", pool_size=10, starts_at=at(8) + timedelta(days=1))
+    db.session.add(fresh)
+    db.session.commit()
+    assert overview(admin, fresh.id, now=at(14))["hourly"] == []
+    assert [s["code"] for s in overview(admin, fresh.id, now=at(14))["slowest_sites"]][:2] == ["S-HD-001",
+                                                                                           "S-HD-002"]
 
 
 def test_coordinators_see_only_their_region(known, make_user):
@@ -171,7 +219,7 @@ def test_api_json_csv_xlsx_and_403(client, known, make_user, token_for):
         assert client.get(f"/api/v1/stats?{query}", headers=headers).status_code == status, query
     assert client.get(f"/api/v1/stats?round_id={rid}").status_code == 401
     progress = client.get(f"/api/v1/stats/overview?round_id={rid}", headers=headers).get_json()
-    assert [p["samples"] for p in progress["hourly"]] == [5, 4]
+    assert [p["samples"] for p in progress["hourly"]] == [5, 4, 0, 0]
 
 
 @pytest.mark.parametrize(("value", "status", "code"), [
