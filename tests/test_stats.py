@@ -313,3 +313,33 @@ def test_no_pool_or_follow_up_figures_before_the_lab(known, make_user):
     totals = area_stats(make_user("admin"), known["round"].id, "district")["totals"]
     assert [totals[k] for k in FOLLOWUP_KEYS] == [None] * 6
     assert [totals[k] for k in LAB_KEYS] == [0, 1, 0, 0, 0, 0, 0, 0, 0, None]
+
+
+def test_median_and_90th_percentile_turnaround_on_the_panel(client, app, known, make_user):
+    """Sealing → result per tube after the lab: T3 180, T4 240, T5 240, R6 120, R7 120 minutes; the
+    dashboard shows the median and the 90th percentile of its area, computed at most every
+    STATS_TURNAROUND_SECONDS, next to the mean the counters keep."""
+    from sqlalchemy import text
+
+    from sampling.extensions import db
+    from sampling.services.stats_turnaround import sealing_to_result
+    from tests.conftest import login
+    from tests.stats_data import at
+    post_results(known)
+    rid = known["round"].id
+    city = sealing_to_result(rid, None)
+    assert (city["tubes"], city["median_minutes"], city["p90_minutes"]) == (5, 180.0, 240.0)
+    db.session.execute(text("UPDATE tubes SET resulted_at = :t WHERE id = :id").bindparams(
+        bindparam("t", type_=UTCDateTime())), {"id": known["tubes"]["R6"], "t": at(19)})
+    db.session.commit()
+    assert sealing_to_result(rid, None) == city  # reused while fresh
+    app.config["STATS_TURNAROUND_SECONDS"] = 0
+    assert sealing_to_result(rid, None)["median_minutes"] == 240.0
+
+    make_user("coordinator", username="hp_coordinator", region="120101")
+    login(client, "hp_coordinator")
+    panel = client.get(f"/stats/panel?round_id={rid}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    # 和平区: T3 180, T5 240, R6 240 (corrected), R7 120 → median 210, p90 240, mean 195
+    assert 'data-key="turnaround_median">210.0 min<' in panel
+    detail = panel.split('data-key="turnaround_detail">')[1].split("</span>")[0]
+    assert detail.startswith("median; 9 in 10 within 240.0 min · mean 195.0 min · 4 tubes, as of ")

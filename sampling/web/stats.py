@@ -13,6 +13,7 @@ from sampling.services.regions import get_region
 from sampling.services.stats import LEVELS, area_stats, breadcrumb, child_level, level_below, parse_round_id
 from sampling.services.stats_export import LEVEL_NAMES
 from sampling.services.stats_overview import overview
+from sampling.services.stats_turnaround import sealing_to_result
 from sampling.web import bp, stats_charts
 
 
@@ -38,6 +39,8 @@ def _context() -> dict:
     result = area_stats(user, round_id, level, parent)
     progress = overview(user, round_id, parent)
     here = get_region(parent) if parent else (user.region if user.role == Role.COORDINATOR.value else None)
+    local = stats_charts.local_zone()
+    turnaround = sealing_to_result(round_id, here)
     crumbs = [dict(c, url=url_for("web.stats_dashboard", round_id=round_id, level=child_level(c["level"]),
                                   parent=c["code"]) if can_access_region(user, get_region(c["code"])) else None)
               for c in breadcrumb(here)]
@@ -48,7 +51,8 @@ def _context() -> dict:
         "child_level": child_level(level), "args": args,
         "hourly_chart": stats_charts.hourly_chart(progress["hourly"]),
         "area_chart": stats_charts.area_chart(result["rows"]),
-        "updated_at": datetime.now(UTC).astimezone(stats_charts.local_zone()).strftime("%H:%M:%S"),
+        "updated_at": datetime.now(UTC).astimezone(local).strftime("%H:%M:%S"),
+        "turnaround": dict(turnaround, computed_at=turnaround["computed_at"].astimezone(local).strftime("%H:%M")),
         "refresh_seconds": current_app.config.get("STATS_REFRESH_SECONDS", 30),
         "level_names": {k: str(v) for k, v in LEVEL_NAMES.items()},
     }
