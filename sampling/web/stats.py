@@ -11,7 +11,7 @@ from sampling.services import rounds
 from sampling.services.access import can_access_region, require_role
 from sampling.services.regions import get_region
 from sampling.services.stats import LEVELS, area_stats, breadcrumb, child_level, level_below, parse_round_id
-from sampling.services.stats_export import LEVEL_NAMES
+from sampling.services.stats_export import LEVEL_NAMES, columns
 from sampling.services.stats_overview import overview
 from sampling.services.stats_turnaround import sealing_to_result
 from sampling.web import bp, stats_charts
@@ -54,7 +54,7 @@ def _context() -> dict:
         "updated_at": datetime.now(UTC).astimezone(local).strftime("%H:%M:%S"),
         "turnaround": dict(turnaround, computed_at=turnaround["computed_at"].astimezone(local).strftime("%H:%M")),
         "refresh_seconds": current_app.config.get("STATS_REFRESH_SECONDS", 30),
-        "level_names": {k: str(v) for k, v in LEVEL_NAMES.items()},
+        "level_names": {k: str(v) for k, v in LEVEL_NAMES.items()}, "columns": columns(result),
     }
 
 
