@@ -63,15 +63,6 @@ TUBE_WATCHED = ["status", "round_id", "site_id", "capacity", "result", "sealed_a
 TUBE_EXTRA = "(NEW.result IS NOT NULL AND OLD.sample_count <> NEW.sample_count)"
 
 
-def tube_counters_sql(parts) -> str:
-    """One UPDATE that recomputes the tube counters of every existing ``stats_site`` row from the
-    tubes (after a migration changed the contributions; counts only tubes, not samples)."""
-    cols = ", ".join(c for c, _ in parts)
-    sums = ", ".join(f"coalesce(sum({e.format(r='t')}), 0)" for _, e in parts)
-    return (f"UPDATE stats_site SET ({cols}) = (SELECT {sums} FROM tubes t "
-            "WHERE t.round_id = stats_site.round_id AND t.site_id = stats_site.site_id)")
-
-
 def hour_sql(dialect: str, column: str) -> str:
     """The UTC hour a timestamp falls in, as stored in the ``hour`` columns."""
     if dialect == "postgresql":

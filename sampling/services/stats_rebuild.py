@@ -59,6 +59,15 @@ def rebuild_sql(dialect: str, round_id: int | None, revision: str = "0012") -> l
     return statements
 
 
+def tube_counters_sql(parts) -> str:
+    """One UPDATE that recomputes the tube counters of every existing ``stats_site`` row from the
+    tubes (after a migration changed the contributions; counts only tubes, not samples)."""
+    cols = ", ".join(c for c, _ in parts)
+    sums = ", ".join(f"coalesce(sum({e.format(r='t')}), 0)" for _, e in parts)
+    return (f"UPDATE stats_site SET ({cols}) = (SELECT {sums} FROM tubes t "
+            "WHERE t.round_id = stats_site.round_id AND t.site_id = stats_site.site_id)")
+
+
 def has_result_columns(connection) -> bool:
     """True once the lab's tubes.result and resulted_at columns exist (scripts/gen_city.py asks)."""
     columns = {c["name"] for c in inspect(connection).get_columns("tubes")}

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from sampling import stats_triggers as st
+from sampling.services.stats_rebuild import tube_counters_sql
 
 revision = '0012'
 down_revision = '0008'
@@ -27,7 +28,7 @@ def _install(revision_parts: str, watched: list[str]) -> None:
     dialect = bind.dialect.name
     parts = st.tube_parts(dialect, revision_parts)
     for statement in (st.drop_tube_triggers(dialect) + st.tube_triggers(dialect, parts, watched, st.TUBE_EXTRA)
-                      + [st.tube_counters_sql(parts)]):
+                      + [tube_counters_sql(parts)]):
         bind.exec_driver_sql(statement)
 
 
