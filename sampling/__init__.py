@@ -67,7 +67,7 @@ def create_app(config: Mapping | None = None) -> Flask:
 
     from sampling.services import collisions, positives, stats_hooks
     stats_hooks.set_followup_provider(positives.followup_by_site)
-    stats_hooks.set_roster_provider(collisions.completion_by_community)
+    stats_hooks.set_roster_provider(collisions.completion_by_region)
 
     from sampling.web import menus
     menus.register(app)

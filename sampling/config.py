@@ -39,6 +39,8 @@ class Config:
         self.LOCAL_TIMEZONE = os.environ.get("LOCAL_TIMEZONE", "Asia/Shanghai")
         self.STATS_TIMEZONE = os.environ.get("STATS_TIMEZONE", self.LOCAL_TIMEZONE)
         self.STATS_REFRESH_SECONDS = int(os.environ.get("STATS_REFRESH_SECONDS", "30"))
+        # how long the dashboard's median / 90th percentile turnaround is reused (per area and process)
+        self.STATS_TURNAROUND_SECONDS = int(os.environ.get("STATS_TURNAROUND_SECONDS", "300"))
         self.SQLALCHEMY_DATABASE_URI = os.environ.get(
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'sampling.db'}"
         )

@@ -1,4 +1,4 @@
-"""The SQL of the statistics triggers, for PostgreSQL and SQLite (used by migrations 0006/0006b).
+"""The SQL of the statistics triggers, for PostgreSQL and SQLite (used by migrations 0006/0006b/0012).
 
 Every counter is a sum of per-row *contributions* (e.g. a tube adds 1 to ``tubes`` and 1 to
 ``tubes_sealed`` while its status is 'sealed'). A trigger subtracts the OLD row's contribution and
@@ -19,22 +19,48 @@ TUBE_STATUS = [("tubes", "1")] + [
 ]
 
 
-def tube_result_parts(dialect: str) -> list[tuple[str, str]]:
-    """Contributions that need the lab's columns (result, resulted_at): migration 0006b."""
+def tube_result_parts(dialect: str, individuals: bool = True) -> list[tuple[str, str]]:
+    """Contributions that need the lab's columns (result, resulted_at). Pools are tubes of more
+    than one person; a 1-in-1 tube (单采, retests) is an individual result and counts in
+    ``positive_individuals`` / ``invalid_individuals`` (migration 0012). ``individuals=False``:
+    migration 0006b's contributions, before that split (every tube counted as a pool)."""
     if dialect == "postgresql":
         seconds = "CAST(EXTRACT(EPOCH FROM ({r}.resulted_at - {r}.sealed_at)) AS BIGINT)"
     else:
         seconds = "CAST(ROUND((julianday({r}.resulted_at) - julianday({r}.sealed_at)) * 86400) AS INTEGER)"
     both = "{r}.resulted_at IS NOT NULL AND {r}.sealed_at IS NOT NULL"
-    return [
-        ("pools_negative", "CASE WHEN {r}.result = 'negative' THEN 1 ELSE 0 END"),
-        ("pools_positive", "CASE WHEN {r}.result = 'positive' THEN 1 ELSE 0 END"),
-        ("pools_invalid", "CASE WHEN {r}.result = 'invalid' THEN 1 ELSE 0 END"),
-        ("positive_members", "CASE WHEN {r}.result = 'positive' THEN {r}.sample_count ELSE 0 END"),
-        ("invalid_members", "CASE WHEN {r}.result = 'invalid' THEN {r}.sample_count ELSE 0 END"),
+    pool = " AND {r}.capacity > 1" if individuals else ""
+
+    def when(result: str, then: str, extra: str = pool) -> str:
+        return f"CASE WHEN {{r}}.result = '{result}'{extra} THEN {then} ELSE 0 END"
+
+    parts = [
+        ("pools_negative", when("negative", "1")),
+        ("pools_positive", when("positive", "1")),
+        ("pools_invalid", when("invalid", "1")),
+        ("positive_members", when("positive", "{r}.sample_count")),
+        ("invalid_members", when("invalid", "{r}.sample_count")),
         ("turnaround_count", f"CASE WHEN {both} THEN 1 ELSE 0 END"),
         ("turnaround_seconds", f"CASE WHEN {both} THEN {seconds} ELSE 0 END"),
     ]
+    if individuals:
+        parts += [("positive_individuals", when("positive", "{r}.sample_count", " AND {r}.capacity = 1")),
+                  ("invalid_individuals", when("invalid", "{r}.sample_count", " AND {r}.capacity = 1"))]
+    return parts
+
+
+def tube_parts(dialect: str, revision: str = "0012") -> list[tuple[str, str]]:
+    """Every contribution of a tubes row as of a migration: '0006' (status), '0006b' (lab results,
+    every tube a pool), '0012' (pools of more than one, 1-in-1 tubes as individuals: current)."""
+    if revision == "0006":
+        return list(TUBE_STATUS)
+    return TUBE_STATUS + tube_result_parts(dialect, individuals=revision != "0006b")
+
+
+# the tubes columns whose change moves a tube's contributions (migration 0012); a scan's
+# sample_count update fires the trigger only for a resulted tube
+TUBE_WATCHED = ["status", "round_id", "site_id", "capacity", "result", "sealed_at", "resulted_at"]
+TUBE_EXTRA = "(NEW.result IS NOT NULL AND OLD.sample_count <> NEW.sample_count)"
 
 
 def hour_sql(dialect: str, column: str) -> str:

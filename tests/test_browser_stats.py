@@ -1,10 +1,14 @@
 """A real Chromium: a district coordinator follows a round on a phone, sees new scans appear without
-reloading, drills down, and downloads the district's figures as an Excel file."""
+reloading, drills down, downloads the district's figures as an Excel file, and, once signed out,
+is told so instead of seeing the login page inside the dashboard."""
+import io
+
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
 from sampling.extensions import db
+from sampling.tabular import read_rows
 from tests.conftest import PASSWORD
 from tests.stats_data import at, build_known_round
 
@@ -48,8 +52,44 @@ def test_coordinator_follows_the_round_and_downloads(page, server, demo_city, ma
     streets = [[c.value for c in row][:4] for row in book["街道"].iter_rows(min_row=2)]
     assert streets == [["120101001", "劝业场街道", 8, 9], ["120101002", "小白楼街道", 2, 0], [None, "合计", 10, 9]]
 
+    # the CSV holds exactly what the table shows, column for column (percentages and "—" aside)
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    path = tmp_path / "stats.csv"
+    info.value.save_as(path)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    csv_rows = list(read_rows(io.BytesIO(path.read_bytes()), "stats.csv"))
+    screen = [[cell.strip() for cell in row] for row in page.eval_on_selector_all(
+        "#stats-table tr", "rows => rows.map(r => Array.from(r.cells, c => c.textContent))")]
+    assert screen[0] == csv_rows[0] and {"已封管", "已装箱", "已接收", "封管至出结果（分钟）"} <= set(screen[0])
+    completion = csv_rows[0].index("完成率")
+    for row in csv_rows[1:]:  # the file has fractions where the screen shows percentages
+        row[completion] = f"{float(row[completion]) * 100:.1f}%" if row[completion] else ""
+    assert [[c.replace("—", "") for c in row] for row in screen[1:]] == csv_rows[1:]
+    assert csv_rows[1][:4] == ["120101001", "劝业场街道", "8", "9"] and csv_rows[-1][1] == "合计"
+
     page.click("#stats-table a:text('劝业场街道')")
     page.wait_for_url("**parent=120101001**")
     page.screenshot(path=str(tmp_path / "phone.png"), full_page=True)
     assert page.locator("#stats-table tbody tr").count() == 2  # its communities
     assert "新华里社区" in page.locator("#stats-table").inner_text()
+
+    # the session ends (logged out in another tab): the next refresh shows a notice, keeps the
+    # last figures (no login page inside the panel) and stops refreshing
+    page.context.clear_cookies()
+    notice = page.locator("#stats-signed-out")
+    notice.wait_for()
+    assert notice.inner_text().startswith("您已退出登录")
+    assert page.locator("#stats-panel form").count() == 0
+    assert page.locator("#stats-table tbody tr").count() == 2
+    refreshed = page.get_attribute("#stats-panel", "data-refreshed")
+    page.wait_for_timeout(2500)
+    assert page.get_attribute("#stats-panel", "data-refreshed") == refreshed
+    assert page.locator("#stats-signed-out").count() == 1
+    page.click("#stats-signed-out a")
+    page.wait_for_url("**/login?next=**")
+    page.fill("#username", "hp_coordinator")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/stats?**parent=120101001**")
+    assert page.locator("#stats-table tbody tr").count() == 2

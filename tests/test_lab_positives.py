@@ -85,9 +85,10 @@ def test_positive_pool_is_found_followed_and_closed(city):
                      [(t.code, "negative") for t in retests[:8]] + [(retests[8].code, "positive")])
     pool_view = next(p for p in positives.list_pools(staff["admin"]) if p["tube_code"] == "POOL-0001")
     assert pool_view["resolved_count"] == 9 and not pool_view["closed"]
-    # the statistics' follow-up figures, per site: pool members and how many have an individual result
-    # (S-HP-001: POOL-0001's 10 members, 9 resulted, plus SOLO-0008, itself a positive one-person pool)
-    assert positives.followup_by_site(the_round().id) == {"S-HP-001": (11, 10), "S-HP-002": (5, 0)}
+    # the statistics' follow-up figures, per site: members of positive pools and how many have an
+    # individual result, then the same for invalid tubes (S-HP-001: POOL-0001's 10 members, 9 resulted;
+    # SOLO-0008, a positive 1-in-1 tube, is an individual result, not a pool; S-HP-002: invalid POOL-0003)
+    assert positives.followup_by_site(the_round().id) == {"S-HP-001": (10, 9, 0, 0), "S-HP-002": (0, 0, 5, 0)}
     by_name = {m["name"]: m for m in pool_view["members"]}
     assert by_name["张008"]["individual_result"] == "positive" and by_name["张009"]["state"] == "resampled"
     assert by_name["张000"]["retest_tube_code"] == "SOLO-0000"

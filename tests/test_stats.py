@@ -1,17 +1,21 @@
 """Exact figures of a known small round at every level, completion against a roster collision,
 the day's progress, scoping; the API with CSV and XLSX read back."""
 import io
+from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import bindparam
 
 from sampling.errors import BadRequest, Forbidden, NotFound
+from sampling.models import Round
+from sampling.models.base import UTCDateTime
 from sampling.services import stats_hooks
 from sampling.services.stats import area_stats
 from sampling.services.stats_export import to_csv
 from sampling.services.stats_overview import overview
 from sampling.tabular import read_rows
-from tests.stats_data import HOURLY, SITES, build_known_round
+from tests.stats_data import HOURLY, SITES
 
 KEYS = ("registered", "sampled", "supplementary", "samples", "tubes", "tubes_open", "tubes_sealed",
         "tubes_boxed", "tubes_resulted")
@@ -22,13 +26,8 @@ def figures(row) -> tuple:
 
 
 @pytest.fixture
-def known(demo_city, make_user):
-    hp = make_user("sampler", sites=("S-HP-001", "S-HP-002"))
-    hd = make_user("sampler", sites=("S-HD-001",))
-    data = build_known_round((hp.id, hd.id))
-    yield data
-    stats_hooks.set_roster_provider(None)
-    stats_hooks.set_followup_provider(None)
+def known(stats_round):
+    return stats_round
 
 
 def test_every_level_for_the_city(known, make_user):
@@ -76,23 +75,60 @@ def test_completion_against_the_roster_collision(known, make_user):
     assert "名单人数" in header and lines[1].split(",")[header.index("完成率")] == "0.75"
 
 
-def test_pool_follow_up_plugs_in(known, make_user):
-    stats_hooks.set_followup_provider(lambda round_id: {"S-HP-002": (2, 1)})
-    rows = area_stats(make_user("admin"), known["round"].id, "street", "120101")["rows"]
-    assert [(r["followup_total"], r["followup_closed"]) for r in rows] == [(2, 1), (None, None)]
-    assert area_stats(make_user("admin"), known["round"].id, "district")["rows"][0]["followup_total"] == 2
-
-
 def test_progress_over_the_day(known, make_user):
+    """The round runs 08:00-12:00: every hour of it is in the series; the rankings look at its last
+    two hours (10:00 and 11:00); the slowest include sites that never sampled."""
     result = overview(make_user("admin"), known["round"].id)
     assert [(p["hour"], p["samples"], p["people"]) for p in result["hourly"]] == HOURLY
-    assert [(s["code"], s["recent"]) for s in result["busiest_sites"]] == [
-        ("S-HP-001", 4), ("S-HD-001", 2), ("S-HP-002", 0)]
-    assert [s["code"] for s in result["slowest_sites"]] == ["S-HP-002", "S-HD-001", "S-HP-001"]
+    assert [(s["code"], s["recent"]) for s in result["busiest_sites"]] == [("S-HD-001", 2)]
+    assert [(s["code"], s["recent"], s["samples"]) for s in result["slowest_sites"]] == [
+        ("S-HD-002", 0, 0), ("S-HP-003", 0, 0), ("S-HX-001", 0, 0), ("S-HP-002", 0, 2), ("S-HP-001", 0, 7)]
     assert [(s["samples"], s["hours"], s["peak"], s["per_hour"]) for s in result["samplers"]] == [
         (9, 2, 5, 4.5), (2, 1, 2, 2.0)]
     district = overview(make_user("coordinator", region="120102"), known["round"].id)
-    assert [(p["samples"]) for p in district["hourly"]] == [2]
+    assert [p["samples"] for p in district["hourly"]] == [0, 0, 2, 0]
+    assert [s["code"] for s in district["slowest_sites"]] == ["S-HD-002", "S-HD-001"]
+
+
+def test_stalls_show_as_empty_hours_up_to_now(known, make_user):
+    """An open round without an end: the series runs to the current hour, hours without samples
+    are zeros (a stall is a gap, not two bars side by side), "recent" is the current hour and the
+    one before; a round forgotten open shows its latest week; a round not begun shows nothing."""
+    from sqlalchemy import text
+
+    from sampling.extensions import db
+    from tests.stats_data import at
+    rnd, admin = known["round"], make_user("admin")
+    db.session.execute(text("UPDATE rounds SET ends_at = NULL WHERE id = :id"), {"id": rnd.id})
+    db.session.execute(text(
+        "INSERT INTO samples (tube_id, resident_id, round_id, site_id, supplementary, sampled_at, resample) "
+        "SELECT id, :r, round_id, site_id, :f, :ts, :f FROM tubes WHERE id = :t"),
+        {"t": known["tubes"]["T3"], "r": known["residents"][9], "f": False,
+         "ts": at(14, 5).strftime("%Y-%m-%d %H:%M:%S")})
+    db.session.commit()
+    result = overview(admin, rnd.id, now=at(14, 20))
+    assert [(p["hour"].hour, p["samples"]) for p in result["hourly"]] == [
+        (8, 5), (9, 4), (10, 2), (11, 0), (12, 0), (13, 0), (14, 1)]
+    assert [(s["code"], s["recent"]) for s in result["busiest_sites"]] == [("S-HP-002", 1)]
+    assert [s["code"] for s in result["slowest_sites"]] == ["S-HD-002", "S-HP-003", "S-HX-001", "S-HD-001",
+                                                            "S-HP-001"]
+    later = overview(admin, rnd.id, now=at(16, 59))  # two hours of nothing: everybody is slow
+    assert [p["samples"] for p in later["hourly"][-3:]] == [1, 0, 0] and later["busiest_sites"] == []
+    forgotten = overview(admin, rnd.id, now=at(8) + timedelta(days=30))
+    assert len(forgotten["hourly"]) == 168 and forgotten["hourly"][-1]["hour"] == at(8) + timedelta(days=30)
+    assert not any(p["samples"] for p in forgotten["hourly"])
+    assert overview(admin, rnd.id, now=at(14, 20))["hourly"][0]["hour"] == at(8)
+    db.session.execute(text("UPDATE rounds SET starts_at = :t WHERE id = :id").bindparams(
+        bindparam("t", type_=UTCDateTime())), {"id": rnd.id, "t": at(7, 30)})
+    db.session.commit()
+    assert overview(admin, rnd.id, now=at(9, 10))["hourly"][0] == {"hour": at(7), "samples": 0, "people": 0,
+                                                                   "supplementary": 0}
+    fresh = Round(name="明天", pool_size=10, starts_at=at(8) + timedelta(days=1))
+    db.session.add(fresh)
+    db.session.commit()
+    assert overview(admin, fresh.id, now=at(14))["hourly"] == []
+    assert [s["code"] for s in overview(admin, fresh.id, now=at(14))["slowest_sites"]][:2] == ["S-HD-001",
+                                                                                           "S-HD-002"]
 
 
 def test_coordinators_see_only_their_region(known, make_user):
@@ -117,6 +153,23 @@ def test_coordinators_see_only_their_region(known, make_user):
         area_stats(district, rid, "county")
     with pytest.raises(NotFound):
         area_stats(district, rid + 100, "street")
+
+
+def test_parent_without_a_level_shows_the_level_below(client, known, make_user, token_for):
+    from tests.conftest import login
+    rid = known["round"].id
+    headers = token_for(make_user("admin", username="boss"))
+    for parent, level, codes in (("120101001", "community", ["120101001001", "120101001002"]),
+                                 ("120101001001", "site", ["S-HP-001"]), ("120101", "street", None)):
+        body = client.get(f"/api/v1/stats?round_id={rid}&parent={parent}", headers=headers).get_json()
+        assert body["level"] == level and (codes is None or [r["code"] for r in body["rows"]] == codes), parent
+    assert client.get(f"/api/v1/stats?round_id={rid}", headers=headers).get_json()["level"] == "district"
+    assert client.get(f"/api/v1/stats?round_id={rid}&parent=999", headers=headers).status_code == 404
+    login(client, "boss")
+    page = client.get(f"/stats?round_id={rid}&parent=120101001")
+    assert page.status_code == 200 and 'data-code="120101001002"' in page.get_data(as_text=True)
+    panel = client.get(f"/stats/panel?round_id={rid}&parent=120101001001&level=town").get_data(as_text=True)
+    assert 'data-code="S-HP-001"' in panel
 
 
 def test_api_json_csv_xlsx_and_403(client, known, make_user, token_for):
@@ -152,7 +205,26 @@ def test_api_json_csv_xlsx_and_403(client, known, make_user, token_for):
         assert client.get(f"/api/v1/stats?{query}", headers=headers).status_code == status, query
     assert client.get(f"/api/v1/stats?round_id={rid}").status_code == 401
     progress = client.get(f"/api/v1/stats/overview?round_id={rid}", headers=headers).get_json()
-    assert [p["samples"] for p in progress["hourly"]] == [5, 4]
+    assert [p["samples"] for p in progress["hourly"]] == [5, 4, 0, 0]
+
+
+@pytest.mark.parametrize(("value", "status", "code"), [
+    ("99999999999999999999", 404, "unknown_round"), ("2147483648", 404, "unknown_round"),
+    ("2147483647", 404, "unknown_round"), ("0", 404, "unknown_round"), ("%C2%B2", 400, "bad_round"),
+    ("%EF%BC%91", 400, "bad_round"), ("-1", 400, "bad_round"), ("1.0", 400, "bad_round")])
+def test_odd_round_ids_are_refused_clearly(client, known, make_user, token_for, value, status, code):
+    """A round id no round can have is 404 and one that is not a number 400 (never 500 or 422),
+    on the API and on the dashboard and its panel; "²" and a full-width "１" are not numbers."""
+    from tests.conftest import login
+    headers = token_for(make_user("coordinator", username="hp", region="120101"))
+    for path in ("/api/v1/stats", "/api/v1/stats/overview"):
+        response = client.get(f"{path}?round_id={value}", headers={**headers, "Accept-Language": "en"})
+        assert (response.status_code, response.get_json()["error"]["code"]) == (status, code), path
+    message = response.get_json()["error"]["message"]
+    assert message == ("Unknown round." if status == 404 else "round_id must be a round number.")
+    login(client, "hp")
+    for path in ("/stats", "/stats/panel"):
+        assert client.get(f"{path}?round_id={value}").status_code == status, path
 
 
 def test_dashboard_pages(client, known, make_user):
@@ -169,21 +241,15 @@ def test_dashboard_pages(client, known, make_user):
     assert client.get("/stats?level=street&parent=120101").status_code == 403
     client.post("/logout", data={})
     client.delete_cookie("session")
+    # signed out: the refresh gets 401 and a one-line fragment, never the login page
+    panel = client.get(f"/stats/panel?round_id={known['round'].id}&level=site&parent=120102",
+                       headers={"Accept-Language": "en"})
+    body = panel.get_data(as_text=True)
+    assert panel.status_code == 401 and "<form" not in body and "You have been signed out" in body
+    assert f'href="/login?next=/stats?round_id%3D{known["round"].id}%26level%3Dsite%26parent%3D120102"' in body
+    navigated = client.get("/stats/panel", headers={"Sec-Fetch-Mode": "navigate"})
+    assert navigated.status_code == 302 and "/login" in navigated.headers["Location"]
+    assert client.get("/stats").status_code == 302
     login(client, "sampler_x")
     assert client.get("/stats").status_code == 403
-
-
-def test_pools_and_turnaround_from_lab_results(known, make_user):
-    """Needs the lab's tubes.result / resulted_at (migration 0006b after the lab's); skipped before the merge."""
-    from sqlalchemy import inspect
-
-    from sampling.extensions import db
-    from tests.stats_data import post_results
-    if not {"result", "resulted_at"} <= {c["name"] for c in inspect(db.engine).get_columns("tubes")}:
-        pytest.skip("tubes.result / resulted_at not in this schema yet")
-    post_results(known["tubes"])
-    result = area_stats(make_user("admin"), known["round"].id, "district")
-    heping, hedong = result["rows"][0], result["rows"][1]
-    assert (heping["positive_pools"], heping["positive_members"], heping["negative_pools"]) == (1, 2, 0)
-    assert (hedong["negative_pools"], hedong["turnaround_minutes"]) == (1, 240.0)
-    assert (result["totals"]["positive_pools"], result["totals"]["turnaround_minutes"]) == (1, 240.0)
+    assert client.get("/stats/panel").status_code == 403

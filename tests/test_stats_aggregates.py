@@ -3,7 +3,7 @@ ORM inserts, bulk SQL, undo (DELETE), plain UPDATEs of tubes and samples, and co
 import threading
 
 import pytest
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
 from sampling.errors import Busy, from_database_error
@@ -99,7 +99,7 @@ def test_known_round_counters(demo_city, make_user):
     hours = db.session.execute(
         select(StatsSiteHour.hour, func.sum(StatsSiteHour.samples), func.sum(StatsSiteHour.people))
         .where(StatsSiteHour.round_id == rnd.id).group_by(StatsSiteHour.hour).order_by(StatsSiteHour.hour)).all()
-    assert [tuple(h) for h in hours if h[1] or h[2]] == HOURLY
+    assert [tuple(h) for h in hours if h[1] or h[2]] == [h for h in HOURLY if h[1] or h[2]]
     registered = dict(db.session.execute(text(
         "SELECT r.code, s.registered FROM stats_community s JOIN regions r ON r.id = s.community_id")).all())
     assert registered == REGISTERED
@@ -167,19 +167,28 @@ def test_rebuild_cli_repairs_counters(demo_city):
     assert snapshot() == expected
 
 
-def _has_lab_columns() -> bool:
-    return {"result", "resulted_at"} <= {c["name"] for c in inspect(db.engine).get_columns("tubes")}
-
-
 def test_lab_results_counted(demo_city):
-    """Needs the lab's columns (migration 0006b after the lab migration); skipped on this branch alone."""
-    if not _has_lab_columns():
-        pytest.skip("tubes.result / resulted_at not in this schema yet")
+    """Pools (tubes of more than one) and 1-in-1 tubes apart, turnaround; then a retest tube
+    corrected to capacity 10 becomes a pool, and a pool's result withdrawn stops counting."""
     data = build_known_round()
-    post_results(data["tubes"])
+    post_results(data)
     hp2, hd1 = site_row(data["round"].id, "S-HP-002"), site_row(data["round"].id, "S-HD-001")
-    assert (hp2.pools_positive, hp2.positive_members) == (1, 2)
+    assert (hp2.pools_positive, hp2.positive_members, hp2.positive_individuals) == (1, 2, 1)
+    assert (hp2.pools_invalid, hp2.invalid_members, hp2.invalid_individuals) == (0, 0, 1)
+    assert (hp2.tubes_resulted, hp2.turnaround_count, hp2.turnaround_seconds) == (3, 3, 7 * 3600)
     assert (hd1.pools_negative, hd1.turnaround_count, hd1.turnaround_seconds) == (1, 1, 4 * 3600)
+    hp3 = site_row(data["round"].id, "S-HP-003")
+    assert (hp3.pools_invalid, hp3.invalid_members, hp3.invalid_individuals) == (1, 2, 0)
+    assert site_row(data["round"].id, "S-HP-001").tubes_received == 1
+    assert_exact()
+    db.session.execute(text("UPDATE tubes SET capacity = 10 WHERE id = :id"), {"id": data["tubes"]["R6"]})
+    db.session.execute(text("UPDATE tubes SET result = NULL, resulted_at = NULL, status = 'received' "
+                            "WHERE id = :id"), {"id": data["tubes"]["T3"]})
+    db.session.commit()
+    db.session.expire_all()
+    hp2 = site_row(data["round"].id, "S-HP-002")
+    assert (hp2.pools_positive, hp2.positive_members, hp2.positive_individuals) == (1, 1, 0)
+    assert (hp2.tubes_received, hp2.turnaround_count, hp2.turnaround_seconds) == (1, 2, 4 * 3600)
     assert_exact()
 
 

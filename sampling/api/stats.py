@@ -12,10 +12,7 @@ _MIMETYPES = {"csv": "text/csv; charset=utf-8",
 
 
 def _round_id() -> int:
-    value = request.args.get("round_id", "")
-    if not value.isdigit():
-        raise BadRequest(_l("round_id must be a round number."), code="bad_round")
-    return int(value)
+    return stats.parse_round_id(request.args.get("round_id", ""))
 
 
 def _download(body: bytes, result: dict, extension: str) -> Response:
@@ -27,8 +24,8 @@ def _download(body: bytes, result: dict, extension: str) -> Response:
 @bp.get("/stats")
 @staff_required("admin", "coordinator")
 def get_stats():
-    round_id, level = _round_id(), request.args.get("level", "district")
-    parent, fmt = request.args.get("parent") or None, request.args.get("format", "json")
+    round_id, parent, fmt = _round_id(), request.args.get("parent") or None, request.args.get("format", "json")
+    level = request.args.get("level") or (stats.level_below(parent) if parent else "district")
     if fmt not in ("json", "csv", "xlsx"):
         raise BadRequest(_l("format must be json, csv or xlsx."), code="bad_format")
     if fmt == "xlsx":

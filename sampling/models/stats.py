@@ -15,7 +15,8 @@ _zero = {"default": 0, "server_default": "0"}
 
 
 class StatsSite(db.Model):
-    """Per round × site: samples, people (first sample in the round), tubes by status, pools by result."""
+    """Per round × site: samples, people (first sample in the round), tubes by status, pools (tubes
+    of more than one) by result, people in positive/invalid pools and in positive/invalid 1-in-1 tubes."""
 
     __tablename__ = "stats_site"
 
@@ -39,6 +40,9 @@ class StatsSite(db.Model):
     invalid_members: Mapped[int] = mapped_column(**_zero)
     turnaround_count: Mapped[int] = mapped_column(**_zero)
     turnaround_seconds: Mapped[int] = mapped_column(BigInteger, **_zero)
+    # people in 1-in-1 tubes (individual results, not pools), migration 0012
+    positive_individuals: Mapped[int] = mapped_column(**_zero)
+    invalid_individuals: Mapped[int] = mapped_column(**_zero)
 
 
 class StatsSiteHour(db.Model):

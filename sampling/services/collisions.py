@@ -156,17 +156,22 @@ def collision_to_dict(collision: Collision) -> dict:
             "invalid": collision.invalid}
 
 
-def completion_by_community(round_id: int) -> dict[str, tuple[int, int]]:
-    """For the statistics: per community, (roster total, tested) of the latest whole-round
-    collision of a roster uploaded for that community. Rosters of streets or districts are not
-    split by community here (their rows name communities only as free text)."""
+def completion_by_region(round_id: int, levels=("community", "street", "district")) -> dict[str, tuple[int, int]]:
+    """For the statistics: per region, (roster total, tested) of the latest whole-round collision
+    of a roster uploaded for that region (the statistics decide which region's figures an area
+    shows: sampling.services.stats_roster)."""
     latest = (select(func.max(Collision.id)).join(Roster, Roster.id == Collision.roster_id)
               .join(Region, Region.id == Roster.region_id)
               .where(Collision.round_id == round_id, Collision.sampled_from.is_(None),
-                     Collision.sampled_to.is_(None), Region.level == "community")
+                     Collision.sampled_to.is_(None), Region.level.in_(levels))
               .group_by(Roster.region_id))
     rows = db.session.execute(select(Region.code, Collision.roster_total, Collision.tested)
                               .join(Roster, Roster.id == Collision.roster_id)
                               .join(Region, Region.id == Roster.region_id)
                               .where(Collision.id.in_(latest)))
     return {code: (total, tested) for code, total, tested in rows}
+
+
+def completion_by_community(round_id: int) -> dict[str, tuple[int, int]]:
+    """Per community, from rosters uploaded for a single community only."""
+    return completion_by_region(round_id, ("community",))

@@ -190,16 +190,20 @@ def _local(iso: str | None) -> str:
     return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-def followup_by_site(round_id: int) -> dict[str, tuple[int, int]]:
-    """For the statistics: per site, members of the round's positive and invalid pools and how
-    many of them have an individual result. Bounded by the (few) flagged tubes of the round."""
+def followup_by_site(round_id: int) -> dict[str, tuple[int, int, int, int]]:
+    """For the statistics, per site of the tube: (members of positive pools, how many of them have
+    an individual result, people of invalid tubes, how many of them have an individual result).
+    A positive 1-in-1 tube is an individual result already, not a pool to follow up; an invalid
+    one is (the person is resampled). Bounded by the (few) flagged tubes of the round."""
     pooled = (select(Sample.id.label("sample_id"), Site.code.label("site_code"), Tube.capacity, Tube.result)
               .join(Tube, Tube.id == Sample.tube_id).join(Site, Site.id == Tube.site_id)
-              .where(Tube.round_id == round_id, Tube.result.in_(FLAGGED)))
+              .where(Tube.round_id == round_id, Tube.result.in_(FLAGGED),
+                     ~((Tube.result == "positive") & (Tube.capacity == 1))))
     figures: dict[str, list[int]] = {}
     for row in db.session.execute(with_retests(pooled, Sample)):
         state, _individual = followup_state(row.capacity, row.result, row.retest_id, row.retest_result)
-        counts = figures.setdefault(row.site_code, [0, 0])
-        counts[0] += 1
-        counts[1] += state == RESULTED
-    return {code: (members, closed) for code, (members, closed) in figures.items()}
+        counts = figures.setdefault(row.site_code, [0, 0, 0, 0])
+        kind = 0 if row.result == "positive" else 2
+        counts[kind] += 1
+        counts[kind + 1] += state == RESULTED
+    return {code: tuple(counts) for code, counts in figures.items()}

@@ -7,12 +7,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from sampling.errors import BadRequest, Forbidden
+from sampling.errors import BadRequest, Forbidden, NotFound
 from sampling.extensions import db
 from sampling.models import Region, Role, Round, Site, StatsCommunity, StatsSite, User
 from sampling.services import stats_hooks
 from sampling.services.access import require_region, require_role
 from sampling.services.regions import get_region
+from sampling.services.stats_roster import roster_figures
 
 LEVELS = ("district", "street", "community", "site")
 _DEPTH = {"district": 1, "street": 2, "community": 3, "site": 4}
@@ -24,11 +25,26 @@ SITE_COUNTS = [
     ("tubes_received", "tubes_received"), ("tubes_resulted", "tubes_resulted"),
     ("negative_pools", "pools_negative"), ("positive_pools", "pools_positive"), ("invalid_pools", "pools_invalid"),
     ("positive_members", "positive_members"), ("invalid_members", "invalid_members"),
+    ("positive_individuals", "positive_individuals"), ("invalid_individuals", "invalid_individuals"),
 ]
 _TURNAROUND = ("turnaround_count", "turnaround_seconds")
 # figures plugged in by other features (stats_hooks); None until a provider is registered
-HOOKED = ("roster_total", "roster_tested", "followup_total", "followup_closed")
+ROSTER = ("roster_total", "roster_tested")
+FOLLOWUP = ("followup_positive_total", "followup_positive_closed", "followup_invalid_total", "followup_invalid_closed")
+HOOKED = ROSTER + FOLLOWUP
 COUNT_KEYS = ["registered"] + [k for k, _ in SITE_COUNTS] + list(HOOKED)
+MAX_ID = 2**31 - 1  # rounds.id is a 32-bit integer: a larger number names no round
+
+
+def parse_round_id(value: str) -> int:
+    """A round id from a query string: ASCII digits (not "²", which str.isdigit() accepts), else
+    BadRequest; a number no round can have (0, or beyond a 32-bit id) is NotFound."""
+    if not (value.isascii() and value.isdigit()):
+        raise BadRequest(_l("round_id must be a round number."), code="bad_round")
+    number = int(value)
+    if not 1 <= number <= MAX_ID:
+        raise NotFound(_l("Unknown round."), code="unknown_round")
+    return number
 
 
 @dataclass
@@ -120,6 +136,10 @@ def _derive(row: dict, turnaround: tuple[int, int]) -> dict:
     row["turnaround_minutes"] = round(seconds / count / 60, 1) if count else None
     total, tested = row.get("roster_total"), row.get("roster_tested")
     row["completion"] = round(tested / total, 4) if total and tested is not None else None
+    positive, invalid = row.get("followup_positive_total"), row.get("followup_invalid_total")
+    row["followup_total"] = None if positive is None else positive + invalid  # both kinds together
+    row["followup_closed"] = None if positive is None else \
+        row["followup_positive_closed"] + row["followup_invalid_closed"]
     return row
 
 
@@ -127,7 +147,7 @@ def area_stats(user: User, round_id, level, parent_code: str | None = None) -> d
     """``{round_id, level, parent, rows: [...], totals: {...}}``: one row per area (or site)."""
     scope = resolve_scope(user, round_id, level, parent_code)
     sums, registered = _site_sums(scope), ({} if level == "site" else _registered(scope))
-    hooked = _hooked(scope)
+    hooked, hooked_totals = _hooked(scope)
     zero = (0,) * (len(SITE_COUNTS) + len(_TURNAROUND))
     names = [k for k, _ in SITE_COUNTS]
     no_hooks = {k: None for k in HOOKED if k not in hooked}
@@ -136,12 +156,12 @@ def area_stats(user: User, round_id, level, parent_code: str | None = None) -> d
         values = [int(v or 0) for v in sums.get(key, zero)]
         row = dict(zip(names, values, strict=False), code=code, name=name,
                    registered=None if level == "site" else int(registered.get(key) or 0), **no_hooks)
-        for k, by_key in hooked.items():
-            row[k] = by_key.get(key)
+        for k, by_key in hooked.items():  # no pool to follow up is 0; no roster collision stays None
+            row[k] = by_key.get(key, 0 if k in FOLLOWUP else None)
         row["_turnaround"] = values[-2:]
         rows.append(row)
     totals: dict = {k: sum(r[k] for r in rows if r[k] is not None) for k in COUNT_KEYS}
-    totals.update({"registered": None if level == "site" else totals["registered"], **no_hooks})
+    totals.update({"registered": None if level == "site" else totals["registered"], **no_hooks, **hooked_totals})
     turnaround = [sum(r["_turnaround"][0] for r in rows), sum(r["_turnaround"][1] for r in rows)]
     for row in rows:
         _derive(row, row.pop("_turnaround"))
@@ -150,37 +170,39 @@ def area_stats(user: User, round_id, level, parent_code: str | None = None) -> d
             if scope.parent is not None else None, "rows": rows, "totals": _derive(totals, turnaround)}
 
 
-def _keys_by_code(scope: Scope, of_sites: bool) -> dict:
-    """Community (or site) code → key of the row it adds to, for the plugged-in figures."""
+def _site_keys(scope: Scope) -> dict:
+    """Site code → key of the row it adds to, for the follow-up figures."""
     if scope.level == "site":
         community = aliased(Region)
         query = select(Site.code, Site.id).join(community, community.id == Site.community_id)
     else:
         community, key, joins = _area_columns(scope.level)
-        query = select(Site.code if of_sites else community.code, key).select_from(community)
-        if of_sites:
-            query = query.join(Site, Site.community_id == community.id)
+        query = select(Site.code, key).select_from(community).join(Site, Site.community_id == community.id)
         for alias, on in joins:
             query = query.join(alias, on)
-        query = query.where(community.level == "community")
     return dict(db.session.execute(query.where(*_under(community, scope.path))).all())
 
 
-def _hooked(scope: Scope) -> dict:
-    """{figure: {row key: value}} from the registered providers (see stats_hooks)."""
-    out = {}
-    for provider, names, of_sites in ((stats_hooks.roster_provider(), ("roster_total", "roster_tested"), False),
-                                      (stats_hooks.followup_provider(), ("followup_total", "followup_closed"), True)):
-        if provider is None or (scope.level == "site" and not of_sites):
-            continue
-        data, keys = provider(scope.round.id) or {}, _keys_by_code(scope, of_sites)
-        first, second = {}, {}
-        for code, (a, b) in data.items():
+def _hooked(scope: Scope) -> tuple[dict, dict]:
+    """({figure: {row key: value}}, {figure: value of the totals}) from the registered providers
+    (see stats_hooks): roster figures by the rule of stats_roster, follow-up summed by site."""
+    out, totals = {}, {}
+    roster = stats_hooks.roster_provider()
+    if roster is not None:
+        by_area, whole = roster_figures(scope, roster(scope.round.id) or {})
+        for index, name in enumerate(ROSTER):
+            out[name] = {key: figures[index] for key, figures in by_area.items()}
+            totals[name] = None if whole is None else whole[index]
+    followup = stats_hooks.followup_provider()
+    if followup is not None:
+        keys, sums = _site_keys(scope), {}
+        for code, values in (followup(scope.round.id) or {}).items():
             key = keys.get(code)
             if key is not None:
-                first[key], second[key] = first.get(key, 0) + a, second.get(key, 0) + b
-        out[names[0]], out[names[1]] = first, second
-    return out
+                sums[key] = [a + b for a, b in zip(sums.get(key, [0] * len(FOLLOWUP)), values, strict=True)]
+        for index, name in enumerate(FOLLOWUP):
+            out[name] = {key: values[index] for key, values in sums.items()}
+    return out, totals
 
 
 def breadcrumb(region: Region | None) -> list[dict]:
@@ -196,3 +218,9 @@ def child_level(level: str) -> str | None:
     """The level one below (the drill-down target), or None under sites."""
     index = LEVELS.index(level)
     return LEVELS[index + 1] if index + 1 < len(LEVELS) else None
+
+
+def level_below(parent_code: str) -> str:
+    """The level one below a region (a community's sites): the default when a parent is given
+    without a level. An unknown code is NotFound."""
+    return child_level(get_region(parent_code).level) or "site"

@@ -8,6 +8,7 @@ import xlsxwriter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from sampling.services import stats_hooks
 from sampling.services.stats import LEVELS, area_stats, child_level
 
 LEVEL_NAMES = {"district": _l("Districts"), "street": _l("Streets"), "community": _l("Communities"),
@@ -21,21 +22,27 @@ COLUMNS = [
     ("tubes_sealed", _l("Tubes sealed"), 10), ("tubes_boxed", _l("Tubes boxed"), 10),
     ("tubes_received", _l("Tubes received"), 10), ("tubes_resulted", _l("Tubes resulted"), 10),
     ("positive_pools", _l("Positive pools"), 10), ("positive_members", _l("People in positive pools"), 12),
+    ("followup_positive_closed", _l("Positive-pool members with an individual result"), 14),
+    ("positive_individuals", _l("Positive in 1-in-1 tubes"), 12),
     ("invalid_pools", _l("Invalid pools"), 10), ("invalid_members", _l("People in invalid pools"), 12),
-    ("followup_total", _l("Pool members to retest"), 12), ("followup_closed", _l("Pool members retested"), 12),
+    ("invalid_individuals", _l("Invalid in 1-in-1 tubes"), 12),
+    ("followup_invalid_closed", _l("People of invalid tubes with a new result"), 14),
     ("roster_total", _l("On roster"), 10), ("roster_tested", _l("Roster tested"), 10),
     ("completion", _l("Completion"), 10), ("turnaround_minutes", _l("Sealing to result (min)"), 12),
 ]
 
 
-# figures that stay empty until another feature plugs them in (stats_hooks) or at the site level
-_OPTIONAL = {"registered", "followup_total", "followup_closed", "roster_total", "roster_tested", "completion"}
-
-
 def columns(result: dict) -> list[tuple]:
-    """The columns of this result: plug-in figures that nobody provides yet are left out."""
-    return [c for c in COLUMNS if c[0] not in _OPTIONAL or result["totals"].get(c[0]) is not None
-            or (c[0] == "completion" and result["totals"].get("roster_total") is not None)]
+    """The columns of this result: ``registered`` except for sites, and the plug-in figures once
+    their feature is registered (stats_hooks), whether or not any area has them yet."""
+    hidden = set()
+    if result["level"] == "site":
+        hidden.add("registered")
+    if stats_hooks.roster_provider() is None:
+        hidden |= {"roster_total", "roster_tested", "completion"}
+    if stats_hooks.followup_provider() is None:
+        hidden |= {"followup_positive_closed", "followup_invalid_closed"}
+    return [c for c in COLUMNS if c[0] not in hidden]
 
 
 def _cells(row: dict, cols: list[tuple]) -> list:

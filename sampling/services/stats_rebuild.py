@@ -13,11 +13,12 @@ def _where(round_id: int | None, alias: str = "") -> str:
     return "" if round_id is None else f" WHERE {alias}round_id = {int(round_id)}"
 
 
-def rebuild_sql(dialect: str, round_id: int | None, with_results: bool) -> list[str]:
-    """The statements that recompute the counters of one round (or all rounds and communities)."""
+def rebuild_sql(dialect: str, round_id: int | None, revision: str = "0012") -> list[str]:
+    """The statements that recompute the counters of one round (or all rounds and communities),
+    with the tubes' contributions as of ``revision`` (see stats_triggers.tube_parts)."""
     hour = st.hour_sql(dialect, "s.sampled_at")
     supp = "CASE WHEN s.supplementary THEN 1 ELSE 0 END"
-    parts = st.TUBE_STATUS + (st.tube_result_parts(dialect) if with_results else [])
+    parts = st.tube_parts(dialect, revision)
     tube_cols = ", ".join(c for c, _ in parts)
     tube_sums = ", ".join(f"sum({e.format(r='t')})" for _, e in parts)
     w, ws = _where(round_id), _where(round_id, "s.")
@@ -58,8 +59,17 @@ def rebuild_sql(dialect: str, round_id: int | None, with_results: bool) -> list[
     return statements
 
 
+def tube_counters_sql(parts) -> str:
+    """One UPDATE that recomputes the tube counters of every existing ``stats_site`` row from the
+    tubes (after a migration changed the contributions; counts only tubes, not samples)."""
+    cols = ", ".join(c for c, _ in parts)
+    sums = ", ".join(f"coalesce(sum({e.format(r='t')}), 0)" for _, e in parts)
+    return (f"UPDATE stats_site SET ({cols}) = (SELECT {sums} FROM tubes t "
+            "WHERE t.round_id = stats_site.round_id AND t.site_id = stats_site.site_id)")
+
+
 def has_result_columns(connection) -> bool:
-    """True once the lab's tubes.result and resulted_at columns exist (migration 0006b applies)."""
+    """True once the lab's tubes.result and resulted_at columns exist (scripts/gen_city.py asks)."""
     columns = {c["name"] for c in inspect(connection).get_columns("tubes")}
     return {"result", "resulted_at"} <= columns
 
@@ -72,6 +82,6 @@ def rebuild_stats(round_id: int | None = None) -> None:
     if dialect == "postgresql":
         connection.exec_driver_sql("LOCK TABLE residents, tubes, samples IN SHARE MODE")
         connection.exec_driver_sql("SET LOCAL work_mem = '256MB'")
-    for statement in rebuild_sql(dialect, round_id, has_result_columns(connection)):
+    for statement in rebuild_sql(dialect, round_id):
         connection.exec_driver_sql(statement)
     db.session.commit()

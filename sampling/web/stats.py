@@ -5,13 +5,15 @@ from datetime import UTC, datetime
 from flask import current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from sampling.extensions import login_manager
 from sampling.models import Role
 from sampling.services import rounds
 from sampling.services.access import can_access_region, require_role
 from sampling.services.regions import get_region
-from sampling.services.stats import LEVELS, area_stats, breadcrumb, child_level
-from sampling.services.stats_export import LEVEL_NAMES
+from sampling.services.stats import LEVELS, area_stats, breadcrumb, child_level, level_below, parse_round_id
+from sampling.services.stats_export import LEVEL_NAMES, columns
 from sampling.services.stats_overview import overview
+from sampling.services.stats_turnaround import sealing_to_result
 from sampling.web import bp, stats_charts
 
 
@@ -27,13 +29,18 @@ def _context() -> dict:
     all_rounds = rounds.list_rounds()
     if not all_rounds:
         return {"rounds": [], "result": None, "level_names": {}}
-    round_id = request.args.get("round_id", type=int) or next(
+    value = request.args.get("round_id", "")
+    round_id = parse_round_id(value) if value else next(
         (r.id for r in all_rounds if r.status == "open"), all_rounds[0].id)
-    level = request.args.get("level") if request.args.get("level") in LEVELS else _default_level(user)
     parent = request.args.get("parent") or None
+    level = request.args.get("level")
+    if level not in LEVELS:
+        level = level_below(parent) if parent else _default_level(user)
     result = area_stats(user, round_id, level, parent)
     progress = overview(user, round_id, parent)
     here = get_region(parent) if parent else (user.region if user.role == Role.COORDINATOR.value else None)
+    local = stats_charts.local_zone()
+    turnaround = sealing_to_result(round_id, here)
     crumbs = [dict(c, url=url_for("web.stats_dashboard", round_id=round_id, level=child_level(c["level"]),
                                   parent=c["code"]) if can_access_region(user, get_region(c["code"])) else None)
               for c in breadcrumb(here)]
@@ -44,9 +51,10 @@ def _context() -> dict:
         "child_level": child_level(level), "args": args,
         "hourly_chart": stats_charts.hourly_chart(progress["hourly"]),
         "area_chart": stats_charts.area_chart(result["rows"]),
-        "updated_at": datetime.now(UTC).astimezone(stats_charts.local_zone()).strftime("%H:%M:%S"),
+        "updated_at": datetime.now(UTC).astimezone(local).strftime("%H:%M:%S"),
+        "turnaround": dict(turnaround, computed_at=turnaround["computed_at"].astimezone(local).strftime("%H:%M")),
         "refresh_seconds": current_app.config.get("STATS_REFRESH_SECONDS", 30),
-        "level_names": {k: str(v) for k, v in LEVEL_NAMES.items()},
+        "level_names": {k: str(v) for k, v in LEVEL_NAMES.items()}, "columns": columns(result),
     }
 
 
@@ -57,7 +65,13 @@ def stats_dashboard():
 
 
 @bp.get("/stats/panel")
-@login_required
 def stats_panel():
-    """The figures alone, for the dashboard's periodic refresh."""
+    """The figures alone, for the dashboard's periodic refresh. Without a session (it expired, or
+    the user logged out in another tab) a script's request gets 401 and a one-line fragment, not
+    a redirect to the login page that would be swapped into the dashboard."""
+    if not current_user.is_authenticated:
+        if request.headers.get("Sec-Fetch-Mode") == "navigate":
+            return login_manager.unauthorized()
+        login_url = url_for("web.login", next=url_for("web.stats_dashboard", **request.args))
+        return render_template("stats/_signed_out.html", login_url=login_url), 401
     return render_template("stats/_panel.html", **_context())

@@ -22,7 +22,10 @@ def _nice_max(value: int) -> int:
 
 
 def hourly_chart(points: list[dict]) -> dict:
-    """Vertical bars of samples per hour (local time), with people first sampled as a darker part."""
+    """Vertical bars of samples per hour (local time), with people first sampled as a darker part;
+    one slot per hour of the series (hours without samples are empty slots), none before any sample."""
+    if not any(p["samples"] for p in points):
+        points = []
     zone = local_zone()
     top = _nice_max(max((p["samples"] for p in points), default=0) or 1)
     plot_w, plot_h = WIDTH - LEFT - 8, HEIGHT - BOTTOM - TOP

@@ -96,7 +96,7 @@ def upgrade():
         bind.exec_driver_sql(statement)
     # counters for data already there (an empty table on a fresh database)
     from sampling.services.stats_rebuild import rebuild_sql
-    for statement in rebuild_sql(dialect, None, with_results=False):
+    for statement in rebuild_sql(dialect, None, revision="0006"):
         bind.exec_driver_sql(statement)
 
 

@@ -1,7 +1,7 @@
 """stats: pools by lab result and turnaround (needs the lab's tubes.result, sealed_at, resulted_at)
 
-To be placed AFTER the lab migration that adds tubes.result / boxed_at / received_at / resulted_at.
-While those columns are missing (this branch alone) it changes nothing.
+Runs after the lab migration (0005) that adds tubes.result / boxed_at / received_at / resulted_at;
+while those columns are missing it changes nothing. Migration 0012 replaces its tubes triggers.
 
 Revision ID: 0006b
 Revises: 0006
@@ -30,11 +30,11 @@ def upgrade():
     if not _has_results(bind):
         return
     dialect = bind.dialect.name
-    parts = st.TUBE_STATUS + st.tube_result_parts(dialect)
+    parts = st.tube_parts(dialect, "0006b")
     for statement in st.drop_tube_triggers(dialect) + st.tube_triggers(dialect, parts, WATCHED, EXTRA):
         bind.exec_driver_sql(statement)
     from sampling.services.stats_rebuild import rebuild_sql
-    for statement in rebuild_sql(dialect, None, with_results=True):
+    for statement in rebuild_sql(dialect, None, revision="0006b"):
         bind.exec_driver_sql(statement)
 
 
