@@ -1,12 +1,15 @@
 """The scanning page without network (issue 5), in a real Chromium with its service worker:
 the server is switched off (and the browser set offline) while the sampler works, the page is
 reloaded from the phone, and everything is sent once the network is back, exactly once."""
+import time
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 from sampling.extensions import db
 from sampling.models import Sample
+from tests.failing_servers import answering_502, never_answering
 from tests.field import cid, current_round, make_residents, qr
 from tests.scan_helpers import (
     SLOW,
@@ -182,3 +185,35 @@ def test_conflicts_are_listed_and_fixed_in_the_page(phone, switchable, crew, cli
                                                                Sample.resident_id == people[3].id))
     assert resample is True and second.sample_count == 4
     assert "confirm" in page.dialogs  # dismissing was deliberate
+
+
+def test_a_failing_server_is_no_worse_than_no_network(phone, switchable, crew):
+    """A load balancer answering 502 while the servers restart, then a server that accepts and
+    never answers: the page opens from the phone's copy each time and the sampler works on."""
+    page, people, codes = phone, crew["people"], crew["codes"]
+    open_scan_page(page, "li_sampler")
+    wait_worker(page)
+    switchable.stop()
+    with answering_502(switchable.port):
+        page.reload()
+        page.wait_for_selector("body[data-scan-ready='1']")
+        wedge(page, "T-502-0001")
+        wedge(page, codes[0])
+        expect(page.locator("#counter")).to_have_text("1/10")
+        expect(page.locator("#round option:checked")).not_to_have_text("—")  # rounds and sites: the kept copies
+    with never_answering(switchable.port):
+        started = time.monotonic()
+        page.reload()
+        page.wait_for_selector("body[data-scan-ready='1']", timeout=SLOW)
+        ready_after = time.monotonic() - started
+        expect(page.locator("#tube-code")).to_have_text("T-502-0001")
+        wedge(page, codes[1])
+        expect(page.locator("#counter")).to_have_text("2/10")
+    # the page waits 4 s for the server, then answers from the phone; the page's own reads that
+    # follow do not wait again
+    assert 3.5 < ready_after < 7.5, ready_after
+    switchable.start()
+    page.evaluate("window.scanApp.outbox.flush()")
+    wait_all_sent(page)
+    tube, members = tube_contents("T-502-0001")
+    assert members == [people[0].id, people[1].id] and tube.status == "open"
