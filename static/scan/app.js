@@ -65,7 +65,9 @@ async function getJSON(path) {
 }
 
 const store = await Store.open();
-const outbox = new Outbox(store, { send, userId: config.user_id, onAuth: renewCsrf, onChange: () => render() });
+const outbox = new Outbox(store, {
+  send, userId: config.user_id, onAuth: renewCsrf, onChange: () => render(), setAsideMessage: T.set_aside,
+});
 const field = new Field(store, outbox, config.user_id);
 await field.load();
 let rounds = [];
