@@ -174,8 +174,9 @@ def test_conflicts_are_listed_and_fixed_in_the_page(phone, switchable, crew, cli
     page.wait_for_function("document.querySelector('#problem-list li.problem')?.dataset.code"
                            " === 'already_sampled_this_round'", timeout=SLOW)
     page.locator("#problem-list .fix-resample").click()
-    wait_all_sent(page)
+    # the problem leaves the list once the resample is queued: only then can "all sent" mean it
     page.wait_for_selector("#problems", state="hidden")
+    wait_all_sent(page)
 
     _, in_first = tube_contents("T-CON-0001")
     second, in_second = tube_contents("T-CON-0002")
