@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from sampling.extensions import db
-from sampling.models import Sample
+from sampling.models import ClientOperation, Sample
 from tests.failing_servers import answering_502, never_answering
 from tests.field import cid, current_round, make_residents, qr
 from tests.scan_helpers import (
@@ -81,27 +81,32 @@ def test_offline_two_tubes_fifteen_scans_and_a_reload_are_sent_once_back_online(
     page.wait_for_selector("#recent li[data-code='T-OFF-0001'].recent-sealed")
     expect(page.locator("#net-status")).to_have_text("离线")
     wedge(page, "T-OFF-0002")
-    for code in codes[10:13]:
+    for code in codes[10:13] + [codes[19]]:
         wedge(page, code)
-    page.wait_for_function("document.querySelector('#counter').textContent === '3/10'")
-    assert pending(page) == 1 + 10 + 1 + 1 + 3
-    assert "16 条待发送" in page.locator("#pending").inner_text()
+    expect(page.locator("#counter")).to_have_text("4/10")
+    undone = page.evaluate("window.scanApp.field.liveScans('T-OFF-0002').at(-1).client_id")
+    page.click("#undo")  # the last scan was a mistake: taken out, offline too
+    expect(page.locator("#counter")).to_have_text("3/10")
+    assert pending(page) == 1 + 10 + 1 + 1 + 3 + 1 + 1  # the undone scan and its undo are both sent
+    assert "18 条待发送" in page.locator("#pending").inner_text()
     # scans are shown at once, names only once the server has answered
     assert page.locator("#tube-list li.scan-queued").count() == 3
+    assert page.locator(f"#tube-list li.scan-undone[data-client-id='{undone}']").count() == 1
 
     page.reload()  # from the phone's cache: the server is off
     page.wait_for_selector("body[data-scan-ready='1']")
     assert "beforeunload" in page.dialogs  # the sampler was warned before leaving unsent work
     expect(page.locator("#tube-code")).to_have_text("T-OFF-0002")
-    expect(page.locator("#counter")).to_have_text("3/10")
-    expect(page.locator("#pending")).to_have_attribute("data-count", "16")
+    expect(page.locator("#counter")).to_have_text("3/10")  # the undo holds after the reload
+    expect(page.locator("#pending")).to_have_attribute("data-count", "18")
+    assert page.locator(f"#tube-list li.scan-undone[data-client-id='{undone}']").count() == 1
     wedge(page, codes[12])  # still caught as a duplicate after the reload
     expect(page.locator("#message")).to_have_class("message message-error")
     for code in codes[13:15]:
         wedge(page, code)
     page.click("#seal")
     page.wait_for_function("document.querySelector('#tube-code').textContent === ''")
-    expect(page.locator("#pending")).to_have_attribute("data-count", "19")
+    expect(page.locator("#pending")).to_have_attribute("data-count", "21")
     page.decline = True  # logging out with unsent work asks first; the sampler stays
     page.click("text=退出登录")
     assert page.dialogs[-1] == "confirm" and page.url.endswith("/scan/")
@@ -116,6 +121,9 @@ def test_offline_two_tubes_fifteen_scans_and_a_reload_are_sent_once_back_online(
     assert (first.status, first.sample_count, second.status, second.sample_count) == ("sealed", 10, "sealed", 5)
     ids = list(db.session.scalars(select(Sample.resident_id)))
     assert sorted(ids) == sorted(p.id for p in people[:15])  # each once, nobody else
+    # the undone scan reached the server and was taken out again: gone, its add answered for good
+    assert db.session.scalar(select(Sample.id).where(Sample.client_id == undone)) is None
+    assert db.session.get(ClientOperation, undone).op == "add_sample"
     # names appear once the server has answered
     page.wait_for_selector("#tube-list li.scan-done >> nth=4")
     assert "居**1" in page.locator("#tube-list").inner_text()
