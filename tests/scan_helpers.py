@@ -83,3 +83,14 @@ def tube_contents(code: str) -> tuple[Tube | None, list[int]]:
         return None, []
     rows = db.session.scalars(select(Sample.resident_id).where(Sample.tube_id == tube.id).order_by(Sample.id))
     return tube, list(rows)
+
+
+def run_js(page, body: str):
+    """Run an async JS function body in the page with the scanning page's modules imported as m.*"""
+    return page.evaluate(f"""async () => {{
+        const m = {{
+            ...(await import('/static/scan/codes.js')), ...(await import('/static/scan/store.js')),
+            ...(await import('/static/scan/outbox.js')), ...(await import('/static/scan/field.js')),
+        }};
+        {body}
+    }}""")

@@ -2,12 +2,15 @@
 member, and the code page still shows both codes with no network; volunteers print codes."""
 import io
 import re
+import time
 
 import pytest
 import zxingcpp
 from PIL import Image
 
 from tests.conftest import PASSWORD
+from tests.failing_servers import answering_502, never_answering
+from tests.scan_helpers import SwitchableServer
 from tests.test_code_sheets import ROWS, gb18030_csv, xlsx
 from tests.test_identity import LEAP, VALID, id_card
 
@@ -108,6 +111,40 @@ def test_region_picker_says_when_it_cannot_load_and_tries_again(browser, live_se
     page.select_option("#district", "120101")
     said_then_retried("#street", "社区列表加载失败，请检查网络后重试。", "120101001")
     context.close()
+
+
+def test_the_code_page_shows_with_a_failing_server(browser, server, demo_city):
+    """A load balancer answering 502 while the servers restart, then a server that accepts and
+    never answers: the code page shows the kept codes at once instead of an error or a blank wait."""
+    http = SwitchableServer(server)
+    http.start()
+    context = browser.new_context(locale="zh-CN", base_url=http.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        page.goto("/me/register")
+        fill_registration(page, "张某三", VALID)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/me/#S1*")
+        page.wait_for_function("document.body.dataset.offline === 'ready'")
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        http.stop()
+        with answering_502(http.port):
+            page.reload()
+            assert page.locator(".code .code-name").all_inner_texts() == ["张*三"]
+            page.wait_for_function("document.querySelector('.code-qr').naturalWidth > 0")
+        with never_answering(http.port):
+            started = time.monotonic()
+            page.reload()
+            page.wait_for_selector(".code .code-name")
+            shown_after = time.monotonic() - started
+            assert page.locator(".code .code-name").all_inner_texts() == ["张*三"]
+            assert page.evaluate("getComputedStyle(document.querySelector('.code-qr')).display") == "block"  # styled
+        # the worker waits 3.5 s for the page, then the page and its files come from the phone
+        assert 3 < shown_after < 6, shown_after
+    finally:
+        context.close()
+        http.stop()
 
 
 def test_recover_a_lost_code_on_a_new_phone(page, demo_city, client):

@@ -2,6 +2,8 @@
 fake server function in place of the network: ordering, batching, retries, exactly-once ids."""
 import pytest
 
+from tests.scan_helpers import run_js as run
+
 pytestmark = pytest.mark.browser
 
 GOOD = "S1" + "A" * 24
@@ -13,17 +15,6 @@ GOOD3 = "S1" + "C" * 24
 def js(page):
     page.goto("/healthz")
     return page
-
-
-def run(page, body: str):
-    """Run an async JS function body with the page's modules imported as m.*"""
-    return page.evaluate(f"""async () => {{
-        const m = {{
-            ...(await import('/static/scan/codes.js')), ...(await import('/static/scan/store.js')),
-            ...(await import('/static/scan/outbox.js')), ...(await import('/static/scan/field.js')),
-        }};
-        {body}
-    }}""")
 
 
 def test_codes_well_formed_and_repeat_filter(js):
@@ -226,3 +217,57 @@ def test_field_turns_refusals_into_problems_and_moves_them(js):
     assert result["moveWithoutTube"] == "no_room"
     assert result["moved"] == "TUBE-B" and result["left"] == 0
     assert result["inB"] == [[GOOD, "张*", "done"]]
+
+
+def test_field_forgets_a_no_code_persons_details_once_dismissed_or_moved(js):
+    result = run(js, """
+        const store = await m.Store.open('field-person');
+        let online = false;
+        const send = async (items) => {
+            if (!online) throw new TypeError('offline');
+            return { status: 200, json: { results: items.map((i) => {
+                if (i.op === 'add_sample' && i.tube_code === 'TUBE-P')
+                    return { client_id: i.client_id, status: 409, body: { error: { code: 'tube_sealed' } } };
+                if (i.op === 'add_sample')
+                    return { client_id: i.client_id, status: 201, body: { sample_id: 1,
+                             resident: { name_masked: '李*', id_masked: 'G***32' },
+                             tube: { count: 1, capacity: 5, status: 'open' } } };
+                return { client_id: i.client_id, status: 201, body: {} };
+            }) } };
+        };
+        const box = new m.Outbox(store, { send, userId: 6, retryMs: [60000] });
+        const field = new m.Field(store, box, 6);
+        field.setup = { round_id: 1, site_code: 'S-1' };
+        const secrets = ['E12345678', '13900000000', 'G98765432', '13700000000'];
+        const kept = async () => {
+            const raw = JSON.stringify(await store.all('actions'));
+            return secrets.filter((s) => raw.includes(s));
+        };
+        await field.handleCode('TUBE-P', 5);
+        await field.addPerson({ name: '王五', id_type: 'passport', id_number: 'E12345678', phone: '13900000000' });
+        await field.addPerson({ name: '李四', id_type: 'passport', id_number: 'G98765432', phone: '13700000000' });
+        online = true;
+        await box.flush();
+        const problems = field.problems().map((a) => a.result.body.error.code);
+        const whileProblems = await kept();  // still needed: to correct, move or send again
+        await field.dismiss(field.problems()[0]);
+        const afterDismiss = await kept();
+        online = false;
+        await field.handleCode('TUBE-Q', 5);
+        const moved = await field.moveToCurrent(field.problems()[0]);
+        const whileMoving = await kept();  // the new action carries them until the server has them
+        online = true;
+        await box.flush();
+        const states = (await store.all('actions')).filter((a) => a.op === 'add_sample').map((a) => a.state);
+        const out = { problems, whileProblems, afterDismiss, moved: moved.moved, whileMoving, states,
+                      afterAll: await kept(), left: field.problems().length };
+        store.close();
+        return out;
+    """)
+    assert result["problems"] == ["tube_sealed", "tube_sealed"]
+    assert result["whileProblems"] == ["E12345678", "13900000000", "G98765432", "13700000000"]
+    assert result["afterDismiss"] == ["G98765432", "13700000000"]
+    assert result["moved"] == "TUBE-Q" and result["whileMoving"] == ["G98765432", "13700000000"]
+    assert result["states"] == ["resolved", "moved", "done"] and result["left"] == 0
+    assert result["afterAll"] == []
+

@@ -174,6 +174,44 @@ def test_items_the_single_endpoints_would_refuse_are_refused(client, field):
     assert db.session.scalar(select(Tube.id).where(Tube.code == "BV002")) is None
 
 
+def test_a_client_id_replays_only_to_the_user_who_sent_it(client, field, make_user, token_for):
+    """Another user sending the same client_ids (a copied queue, a buggy phone) gets 409
+    client_id_reused for every one of them, never the first answers; nothing changes. An add undone
+    by a coordinator still replays to its sampler."""
+    people = field["people"]
+    items = batch_for(field, people[:3], "X0001", 5)
+    items += [{"client_id": cid(), "op": "undo", "sample_client_id": items[3]["client_id"]},
+              {"client_id": cid(), "op": "add_sample", "tube_code": "X0001", "resident": {
+                  "name": "赵六", "id_type": "passport", "id_number": "E76543210", "phone": "13900000001"}},
+              {"client_id": cid(), "op": "seal", "tube_code": "X0001"}]
+    first = client.post("/api/v1/sync", json={"items": items}, headers=field["h"]).get_json()["results"]
+    assert [r["status"] for r in first] == [201, 201, 201, 201, 204, 201, 200]
+    colleague = token_for(make_user("sampler", sites=("S-HP-001",)))  # same site: allowed to work there
+    counts = (db.session.scalar(select(func.count()).select_from(Sample)),
+              db.session.scalar(select(func.count()).select_from(ClientOperation)))
+    other = client.post("/api/v1/sync", json={"items": items}, headers=colleague).get_json()["results"]
+    assert [r["status"] for r in other] == [409] * len(items)
+    assert {r["body"]["error"]["code"] for r in other} == {"client_id_reused"}
+    assert all("resident" not in r["body"] for r in other)  # nobody else's resident shown
+    db.session.expire_all()
+    assert (db.session.scalar(select(func.count()).select_from(Sample)),
+            db.session.scalar(select(func.count()).select_from(ClientOperation))) == counts
+    # a coordinator undoes one of the sampler's scans; the sampler's phone resends the whole batch
+    coordinator = token_for(make_user("coordinator", region="120101"))
+    client.post("/api/v1/tubes", json={"tube_code": "X0002", "round_id": field["round"], "site_code": "S-HP-001",
+                                       "capacity": 5}, headers=field["h"])
+    scan = {"client_id": cid(), "op": "add_sample", "tube_code": "X0002", "qr": qr(people[10])}
+    added = client.post("/api/v1/sync", json={"items": [scan]}, headers=field["h"]).get_json()["results"][0]
+    undo = {"client_id": cid(), "op": "undo", "sample_client_id": scan["client_id"]}
+    assert client.post("/api/v1/sync", json={"items": [undo]}, headers=coordinator).get_json()["results"][0][
+        "status"] == 204
+    again = client.post("/api/v1/sync", json={"items": items + [scan]}, headers=field["h"]).get_json()["results"]
+    assert [r["status"] for r in again] == [200] * 4 + [204, 200, 200, 200]
+    assert [r["body"] for r in again[:4]] == [r["body"] for r in first[:4]] and again[-1]["body"] == added["body"]
+    db.session.expire_all()
+    assert db.session.scalar(select(Tube.sample_count).where(Tube.code == "X0002")) == 0
+
+
 def test_a_resent_batch_still_in_flight_gets_the_first_answers(field, make_app, is_postgres):
     """The phone gave up waiting and sent the batch again while the first copy was still being
     applied: both copies answer as the single calls would (201s, then 200s with the same bodies)."""

@@ -202,3 +202,25 @@ def test_a_sample_is_either_a_code_or_a_person_not_both(client, field):
                           headers=field["h"])
     by_details = client.post(url, json={"qr": None, "resident": details, "client_id": cid()}, headers=field["h"])
     assert (by_code.status_code, by_details.status_code) == (201, 201)
+
+
+def test_a_client_id_of_another_user_is_refused_by_each_endpoint(client, field, make_user, token_for):
+    colleague = token_for(make_user("sampler", sites=("S-HP-001",)))
+    opened, scanned, sealed = cid(), cid(), cid()
+    assert open_tube(client, field, client_id=opened).status_code == 201
+    body = {"tube_code": "T0002", "round_id": field["round"], "site_code": "S-HP-001", "client_id": opened}
+    reused = client.post("/api/v1/tubes", json=body, headers=colleague)
+    assert reused.status_code == 409 and reused.get_json()["error"]["code"] == "client_id_reused"
+    url = "/api/v1/tubes/T0001/samples"
+    assert client.post(url, json={"qr": qr(field["people"][0]), "client_id": scanned},
+                       headers=field["h"]).status_code == 201
+    for person in field["people"][:2]:  # the same scan, or another resident under the same client_id
+        other = client.post(url, json={"qr": qr(person), "client_id": scanned}, headers=colleague)
+        assert other.status_code == 409 and other.get_json()["error"]["code"] == "client_id_reused"
+    assert client.post("/api/v1/tubes/T0001/seal", json={"client_id": sealed}, headers=field["h"]).status_code == 200
+    other_seal = client.post("/api/v1/tubes/T0001/seal", json={"client_id": sealed}, headers=colleague)
+    assert other_seal.status_code == 409 and other_seal.get_json()["error"]["code"] == "client_id_reused"
+    # the one who sent them still gets the first answers
+    mine = client.post(url, json={"qr": qr(field["people"][0]), "client_id": scanned}, headers=field["h"])
+    assert mine.status_code == 200 and mine.get_json()["tube"]["count"] == 1
+    assert client.get("/api/v1/tubes/T0001", headers=field["h"]).get_json()["count"] == 1

@@ -55,12 +55,12 @@ class Clash(Exception):
     """A unique constraint refused the sample; the transaction must be rolled back, then
     :meth:`explain` says why (a replay answer, or the DomainError to raise)."""
 
-    def __init__(self, client_id: str, tube_code: str, resident_id: int | None):
+    def __init__(self, user: User, client_id: str, tube_code: str, resident_id: int | None):
         super().__init__(client_id)
-        self.client_id, self.tube_code, self.resident_id = client_id, tube_code, resident_id
+        self.user, self.client_id, self.tube_code, self.resident_id = user, client_id, tube_code, resident_id
 
     def explain(self) -> tuple[int, dict]:
-        earlier = replayed_add(self.client_id)
+        earlier = replayed_add(self.user, self.client_id)
         if earlier is not None:
             return 200, earlier
         tube = find_tube(self.tube_code)
@@ -81,14 +81,16 @@ def sample_body(sample_id: int, resident: Resident, position: int, capacity: int
             "tube": {"count": position, "capacity": capacity, "status": status}}
 
 
-def replayed_add(client_id: str) -> dict | None:
-    """The first answer to an add with this client_id, if it was admitted (even if undone since)."""
+def replayed_add(user: User, client_id: str) -> dict | None:
+    """The first answer to the user's add with this client_id, if it was admitted (even if undone
+    since); Conflict ``client_id_reused`` when the client_id is another user's."""
     row = db.session.execute(select(Sample, Tube.capacity).join(Tube, Sample.tube_id == Tube.id)
                              .where(Sample.client_id == client_id)).first()
     if row is not None:
         sample, capacity = row
+        replay.check_owner(user, sample.sampler_id)
         return sample_body(sample.id, sample.resident, sample.position, capacity)
-    earlier = replay.recorded(client_id)
+    earlier = replay.recorded(user, client_id)
     return earlier.body if earlier is not None else None
 
 
@@ -112,7 +114,7 @@ def _flag(data: dict, name: str) -> bool:
 
 def _refusal(user: User, tube_code: str, client_id: str, resident_id: int) -> tuple[int, dict]:
     """Why the tube took no place: a replay (answered), or the refusal to raise."""
-    earlier = replayed_add(client_id)
+    earlier = replayed_add(user, client_id)
     if earlier is not None:
         return 200, earlier
     if db.session.get(Resident, resident_id) is None:  # a genuine signature, but no such resident
@@ -148,7 +150,7 @@ def apply_add(user: User, tube_code, data: dict) -> tuple[int, dict]:
     try:
         row = admission.admit(user, tube_code, client_id, resident_id, supplementary, resample_of)
     except IntegrityError:
-        raise Clash(client_id, tube_code, resident_id) from None
+        raise Clash(user, client_id, tube_code, resident_id) from None
     if row is None:
         return _refusal(user, tube_code, client_id, resident_id)
     sample_id, count, capacity, name, id_number = row
@@ -159,7 +161,7 @@ def _register_on_site(user: User, tube_code: str, details, client_id: str) -> Re
     """补充登记: find or create the resident from their details (their community defaults to the
     site's; the phone is optional: this is for people without one). Returns the earlier answer
     instead when this client_id was admitted before."""
-    earlier = replayed_add(client_id)
+    earlier = replayed_add(user, client_id)
     if earlier is not None:
         return earlier
     if not isinstance(details, dict):
@@ -203,7 +205,7 @@ def apply_undo(user: User, sample_id=None, sample_client_id: str | None = None,
     """Take a sample out of its tube while the tube is open (one atomic decrement). The add it
     undoes stays answered: repeating that add later changes nothing."""
     require_role(user, FIELD_ROLES)
-    if replay.recorded(client_id) is not None:
+    if replay.recorded(user, client_id) is not None:
         return 204, None
     sample = find_sample(sample_id, replay.clean_client_id(sample_client_id, required=False))
     tube = sample.tube
@@ -214,11 +216,12 @@ def apply_undo(user: User, sample_id=None, sample_client_id: str | None = None,
     if taken is None:
         raise Conflict(_l("This tube is sealed; a sample can no longer be taken out."), code="tube_sealed")
     if sample.client_id is not None:
-        replay.record(sample.client_id, "add_sample", user, 201,
+        # the add stays answered to the sampler who sent it (whoever undoes it)
+        replay.record(sample.client_id, "add_sample", sample.sampler_id, 201,
                       sample_body(sample.id, sample.resident, sample.position, tube.capacity))
     db.session.delete(sample)
     db.session.flush()
-    replay.record(client_id, "undo", user, 204, None)
+    replay.record(client_id, "undo", user.id, 204, None)
     return 204, None
 
 

@@ -45,13 +45,14 @@ class _Item:
             self.answer = _error(exc)
 
 
-def _replays(client_ids: list[str]) -> dict[str, dict]:
-    """First answers of adds already admitted (or admitted, then undone) with these client_ids."""
+def _replays(client_ids: list[str]) -> dict[str, tuple[int | None, dict]]:
+    """(Who sent it, first answer) of adds already admitted (or admitted, then undone) with these
+    client_ids."""
     admitted, recorded = scanrun_sql.replays(client_ids)
-    found = {client_id: samples.sample_body(sample_id, _Shown(name, id_number), position, capacity)
-             for client_id, sample_id, position, capacity, name, id_number in admitted}
-    for client_id, body in recorded:
-        found.setdefault(client_id, body)
+    found = {client_id: (sampler_id, samples.sample_body(sample_id, _Shown(name, id_number), position, capacity))
+             for client_id, sample_id, position, capacity, name, id_number, sampler_id in admitted}
+    for client_id, body, user_id in recorded:
+        found.setdefault(client_id, (user_id, body))
     return found
 
 
@@ -97,7 +98,7 @@ def apply_run(user: User, items: list[dict]) -> list[tuple[int, dict]]:
         if it.client_id in seen:  # the same scan twice in one batch: the second is a repeat
             repeats.append((it, seen[it.client_id]))
             continue
-        it.answer = _decide(it, earlier, tubes, people, members, previous)
+        it.answer = _decide(it, user, earlier, tubes, people, members, previous)
         if it.answer is None:  # admitted
             tube = tubes[it.code]
             tube["count"] += 1
@@ -115,10 +116,11 @@ def apply_run(user: User, items: list[dict]) -> list[tuple[int, dict]]:
     return [it.answer for it in run]
 
 
-def _decide(it: _Item, earlier, tubes, people, members, previous):
+def _decide(it: _Item, user: User, earlier, tubes, people, members, previous):
     """The refusal or replay answer for one scan, or None when it is admitted."""
     if it.client_id in earlier:
-        return 200, earlier[it.client_id]
+        owner, body = earlier[it.client_id]
+        return (200, body) if replay.is_owner(user, owner) else _error(replay.reused())
     if it.resident_id not in people:
         return _error(codes.InvalidCode())
     tube = tubes.get(it.code)

@@ -26,9 +26,9 @@ def among(column, values, item_type=BigInteger):
 
 
 def replays(client_ids: list[str]):
-    """Rows (client_id, sample_id, position, capacity, name, id_number) of admitted adds, and
-    rows (client_id, body) of recorded operations, with these client_ids. (Almost always there
-    are none: one narrow query says so, and only a replay pays for the joins.)"""
+    """Rows (client_id, sample_id, position, capacity, name, id_number, sampler_id) of admitted
+    adds, and rows (client_id, body, user_id) of recorded operations, with these client_ids.
+    (Almost always there are none: one narrow query says so, and only a replay pays for the joins.)"""
     seen = db.session.scalars(
         select(Sample.client_id).where(among(Sample.client_id, client_ids, String))
         .union_all(select(ClientOperation.client_id).where(among(ClientOperation.client_id, client_ids, String))))
@@ -36,10 +36,11 @@ def replays(client_ids: list[str]):
     if not seen:
         return [], []
     admitted = db.session.execute(
-        select(Sample.client_id, Sample.id, Sample.position, Tube.capacity, Resident.name, Resident.id_number)
+        select(Sample.client_id, Sample.id, Sample.position, Tube.capacity, Resident.name, Resident.id_number,
+               Sample.sampler_id)
         .join(Tube, Sample.tube_id == Tube.id).join(Resident, Sample.resident_id == Resident.id)
         .where(among(Sample.client_id, seen, String)))
-    recorded = db.session.execute(select(ClientOperation.client_id, ClientOperation.body)
+    recorded = db.session.execute(select(ClientOperation.client_id, ClientOperation.body, ClientOperation.user_id)
                                   .where(among(ClientOperation.client_id, seen, String)))
     return admitted.all(), recorded.all()
 

@@ -79,12 +79,16 @@ def _capacity(raw, rnd: Round) -> int:
     return raw
 
 
-def _replayed_open(client_id: str | None) -> dict | None:
-    """The first answer to an open with this client_id (a tube's opening answer is always count 0, open)."""
+def _replayed_open(user: User, client_id: str | None) -> dict | None:
+    """The first answer to the user's open with this client_id (a tube's opening answer is always
+    count 0, open); Conflict ``client_id_reused`` when another user opened a tube with it."""
     if client_id is None:
         return None
     tube = db.session.scalar(select(Tube).where(Tube.client_id == client_id))
-    return tube_body(tube, tube.site.code, count=0, status=TubeStatus.OPEN.value) if tube else None
+    if tube is None:
+        return None
+    replay.check_owner(user, tube.opened_by_id)
+    return tube_body(tube, tube.site.code, count=0, status=TubeStatus.OPEN.value)
 
 
 def apply_open(user: User, data: dict) -> tuple[int, dict]:
@@ -92,7 +96,7 @@ def apply_open(user: User, data: dict) -> tuple[int, dict]:
     of an open with the same client_id. Conflict ``tube_code_used`` for a code seen before."""
     require_role(user, FIELD_ROLES)
     client_id = replay.clean_client_id(data.get("client_id"), required=False)
-    earlier = _replayed_open(client_id)
+    earlier = _replayed_open(user, client_id)
     if earlier is not None:
         return 200, earlier
     code = clean_tube_code(data.get("tube_code"))
@@ -106,7 +110,7 @@ def apply_open(user: User, data: dict) -> tuple[int, dict]:
         with db.session.begin_nested():
             db.session.add(tube)
     except IntegrityError:  # opened at the same moment by another phone, or the same request twice
-        earlier = _replayed_open(client_id)
+        earlier = _replayed_open(user, client_id)
         if earlier is not None:
             return 200, earlier
         raise _code_used(code) from None
@@ -125,7 +129,7 @@ def open_tube(user: User, data: dict) -> tuple[int, dict]:
 def apply_seal(user: User, tube_code, client_id: str | None = None) -> tuple[int, dict]:
     """Seal an open tube (封管) early; sealing a sealed tube again answers the same."""
     require_role(user, FIELD_ROLES)
-    earlier = replay.recorded(client_id)
+    earlier = replay.recorded(user, client_id)
     if earlier is not None:
         return 200, earlier.body
     tube = find_tube(tube_code)
@@ -139,7 +143,7 @@ def apply_seal(user: User, tube_code, client_id: str | None = None) -> tuple[int
         if status != TubeStatus.SEALED.value:
             raise Conflict(_l("This tube has already left the site."), code="tube_shipped")
     body = {"status": TubeStatus.SEALED.value, "count": count}
-    replay.record(client_id, "seal", user, 200, body)
+    replay.record(client_id, "seal", user.id, 200, body)
     return 200, body
 
 

@@ -84,6 +84,8 @@ def client_messages() -> dict:
         "no_tube": _("Open a tube first."),
         "sealed_state": _("sealed"), "open_state": _("open"),
         "server_error": _("The server had a problem; the action is kept and sent again."),
+        "set_aside": _("The server failed on this action every time it was sent, so it was set aside "
+                       "and the actions after it were sent."),
     }
 
 

@@ -45,10 +45,14 @@ async function renewCsrf(status, json) {
   return false;
 }
 
+const READ_TIMEOUT_MS = 6000; // a server that never answers: the copy kept here (the worker answers within 4 s)
+const SETUP_READS = ["/rounds", "/sites"];
 async function getJSON(path) {
   const key = prefsKey(`get${path}`);
   try {
-    const response = await fetch(`${config.api}${path}`, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const response = await fetch(`${config.api}${path}`, {
+      credentials: "same-origin", headers: { Accept: "application/json" }, signal: AbortSignal.timeout(READ_TIMEOUT_MS),
+    });
     if (!response.ok) throw new Error(String(response.status));
     const data = await response.json();
     localStorage.setItem(key, JSON.stringify(data));
@@ -61,7 +65,9 @@ async function getJSON(path) {
 }
 
 const store = await Store.open();
-const outbox = new Outbox(store, { send, userId: config.user_id, onAuth: renewCsrf, onChange: () => render() });
+const outbox = new Outbox(store, {
+  send, userId: config.user_id, onAuth: renewCsrf, onChange: () => render(), setAsideMessage: T.set_aside,
+});
 const field = new Field(store, outbox, config.user_id);
 await field.load();
 let rounds = [];
@@ -76,10 +82,10 @@ function option(value, label, selected) {
 async function loadSetup() {
   const saved = JSON.parse(localStorage.getItem(prefsKey("setup")) || "{}");
   try {
-    rounds = ((await getJSON("/rounds")).rounds || []).filter((r) => r.status === "open");
+    rounds = ((await getJSON(SETUP_READS[0])).rounds || []).filter((r) => r.status === "open");
   } catch { rounds = []; }
   try {
-    const data = await getJSON("/sites");
+    const data = await getJSON(SETUP_READS[1]);
     sites = Array.isArray(data) ? data : data.sites || [];
   } catch { sites = []; }
   $("#round").replaceChildren(option("", "—", false),
@@ -304,15 +310,19 @@ document.addEventListener("keydown", unlockAudio, { capture: true });
 window.addEventListener("online", () => { outbox.flush(); render(); });
 window.addEventListener("offline", () => render());
 /** Register the worker; once it controls the page, fetch the page through it so the copy kept
- * for offline reloads is this one (this language, this login), not the one the worker fetched. */
+ * for offline reloads is this one (this language, this login), not the one the worker fetched;
+ * on the first visit the rounds and sites too (this load read them before the worker was there). */
 async function keepOffline() {
   if (!("serviceWorker" in navigator)) return false;
+  const controlled = Boolean(navigator.serviceWorker.controller);
   await navigator.serviceWorker.register(config.worker, { scope: config.scope });
   await navigator.serviceWorker.ready;
   if (!navigator.serviceWorker.controller) {
     await new Promise((resolve) => navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true }));
   }
-  const response = await fetch(config.page, { credentials: "same-origin", cache: "no-cache" });
+  const reads = controlled ? [] : SETUP_READS.map((path) => fetch(`${config.api}${path}`, {
+    credentials: "same-origin", headers: { Accept: "application/json" } }));
+  const [response] = await Promise.all([fetch(config.page, { credentials: "same-origin", cache: "no-cache" }), ...reads]);
   return response.ok;
 }
 const shellCached = keepOffline().catch((err) => { console.warn(err); return false; });

@@ -11,6 +11,12 @@ function problem(key, params) {
   return { ok: false, error: key, params: params || {} };
 }
 
+/** Forget a no-code person's typed details (full document number, phone) once the action no
+ * longer needs them: recorded, dismissed, moved (the new action carries them) or resolved. */
+function forgetPerson(action) {
+  if (action.body.resident) action.body = { ...action.body, resident: null };
+}
+
 function personKey(resident) {
   return `${resident.id_type}:${String(resident.id_number || "").replace(/\s/g, "").toUpperCase()}`;
 }
@@ -194,6 +200,7 @@ export class Field {
   async dismiss(action) {
     action.state = "resolved";
     action.resolved_at = Date.now();
+    forgetPerson(action);
     await this.outbox.save(action);
     this._changed({ type: "resolved", action });
     return { ok: true };
@@ -231,6 +238,7 @@ export class Field {
     action.state = "moved";
     action.moved_to = tube.code;
     action.resolved_at = Date.now();
+    forgetPerson(action);
     await this.outbox.save(action);
     this._changed({ type: "moved", action, tube });
     return { ...result, moved: tube.code };
@@ -257,7 +265,7 @@ export class Field {
       if (outcome === "done") {
         action.shown = body.resident || null;
         action.sample_id = body.sample_id;
-        if (action.body.resident) action.body = { tube_code: action.body.tube_code, resident: null };
+        forgetPerson(action);
         if (tube && body.tube) {
           tube.server_count = body.tube.count;
           await this.store.put("tubes", tube);
@@ -266,6 +274,7 @@ export class Field {
         }
       } else if (action.undone) {
         action.state = "resolved"; // removed by the sampler before the server refused it
+        forgetPerson(action);
       } else if ((errorCode === "tube_sealed" || errorCode === "tube_full") && tube && tube.state === "open") {
         await this._sealedElsewhere(tube); // the server's tube is closed: ask for the next one
       }

@@ -10,6 +10,8 @@ const CACHE = `scan-${VERSION}`;
 const DATA = "scan-data"; // the last answers of the API reads the page needs (rounds, sites)
 const API_GETS = ["/api/v1/rounds", "/api/v1/sites", "/api/v1/auth/me"];
 const NETWORK_WAIT_MS = 4000; // on a congested network, answer from the cache after this
+const SLOW_FOR_MS = 30000; // after a network too slow to answer, the cache answers first this long
+let slowUntil = 0;
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
@@ -32,8 +34,12 @@ self.addEventListener("activate", (event) => {
   })());
 });
 
-/** The network's answer (kept in `cacheName` under `key`), or the cached one when the
- * network fails or is slower than NETWORK_WAIT_MS. */
+/** The network's answer (kept in `cacheName` under `key` when `keep` says so), or the cached copy
+ * when the network fails, answers with a server error (a load balancer's 502 while the servers
+ * restart) or is slower than NETWORK_WAIT_MS (a server that accepts and never answers). Without a
+ * cached copy, whatever the network gives in the end. Once the network was too slow, the cached
+ * copy answers at once for SLOW_FOR_MS (the page's next requests would only wait the same), while
+ * the network's answer still refreshes the cache. */
 function networkFirst(request, cacheName, key, keep) {
   const fromNetwork = fetch(request).then(async (response) => {
     if (keep(response)) {
@@ -44,24 +50,26 @@ function networkFirst(request, cacheName, key, keep) {
   });
   return new Promise((resolve, reject) => {
     let settled = false;
-    const fallback = async () => {
-      const cached = await caches.match(key, { cacheName });
-      if (cached && !settled) {
-        settled = true;
-        resolve(cached);
-      }
-      return Boolean(cached);
-    };
-    const timer = setTimeout(fallback, NETWORK_WAIT_MS);
-    fromNetwork.then((response) => {
-      clearTimeout(timer);
-      if (!settled) {
+    const settle = (response) => {
+      if (response && !settled) {
         settled = true;
         resolve(response);
       }
+      return Boolean(response);
+    };
+    const fromCache = () => caches.match(key, { cacheName });
+    const wait = Date.now() < slowUntil ? 0 : NETWORK_WAIT_MS;
+    const timer = setTimeout(async () => {
+      const cached = await fromCache();
+      if (!settled && settle(cached)) slowUntil = Date.now() + SLOW_FOR_MS;
+    }, wait);
+    fromNetwork.then(async (response) => {
+      clearTimeout(timer);
+      if (response.status < 500) slowUntil = 0;
+      if (response.status < 500 || !settle(await fromCache())) settle(response);
     }, async (err) => {
       clearTimeout(timer);
-      if (!(await fallback()) && !settled) reject(err);
+      if (!settle(await fromCache()) && !settled) reject(err);
     });
   });
 }
