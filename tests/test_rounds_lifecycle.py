@@ -163,3 +163,42 @@ def test_closing_while_phones_scan_loses_nothing_and_deadlocks_nothing(demo_city
     stats = db.session.scalars(select(StatsSite).where(StatsSite.round_id == round_id)).all()
     assert sum(s.tubes_open for s in stats) == 0 and sum(s.tubes_sealed for s in stats) == 4
     assert sum(s.samples for s in stats) == sum(o.count(201) for o in outcomes.values())
+
+
+def test_a_tube_opened_while_the_round_closes_waits_and_is_refused(heping, make_app, is_postgres):
+    """The round's row is held by its closing: a phone opening a tube in it at that moment waits,
+    then reads the round closed (no open tube is left behind in a closed round)."""
+    import threading
+    import time
+
+    from sampling.errors import ValidationFailed
+    from sampling.models import User
+    from sampling.services import rounds, tubes
+    if not is_postgres:
+        pytest.skip("row locks: PostgreSQL (SQLite writers queue on the database lock)")
+    sampler_id = db.session.scalar(select(User.id).where(User.role == "sampler"))
+    db.session.commit()
+    out = {}
+
+    def open_one():
+        with make_app().app_context():
+            try:
+                out["answer"] = tubes.open_tube(db.session.get(User, sampler_id), {
+                    "tube_code": "LATE-0001", "round_id": heping["round"], "site_code": "S-HP-001"})
+            except ValidationFailed as exc:
+                out["answer"] = exc.fields
+            finally:
+                db.session.remove()
+
+    with make_app().app_context():
+        rnd = db.session.get(Round, heping["round"])
+        rounds._lock(rnd)  # what close_round holds while it seals the round's tubes
+        phone = threading.Thread(target=open_one)
+        phone.start()
+        time.sleep(0.5)
+        assert phone.is_alive() and "answer" not in out  # waiting for the round
+        rnd.status = "closed"
+        db.session.commit()
+        phone.join(30)
+    assert set(out["answer"]) == {"round_id"}
+    assert db.session.scalar(select(func.count()).select_from(Tube).where(Tube.code == "LATE-0001")) == 0

@@ -54,7 +54,10 @@ def tube_body(tube: Tube, site_code: str, count: int | None = None, status: str 
 def _round_and_site(user: User, data: dict) -> tuple[Round, Site]:
     fields = {}
     round_id, site_code = data.get("round_id"), data.get("site_code")
-    rnd = db.session.get(Round, rid) if (rid := ids.db_id(round_id)) else None
+    # FOR SHARE: a round being closed at this moment (close_round holds its row) is waited for and
+    # then read closed, so no tube is opened in a round that has just sealed its tubes
+    rnd = db.session.scalar(select(Round).where(Round.id == rid).with_for_update(read=True)
+                            .execution_options(populate_existing=True)) if (rid := ids.db_id(round_id)) else None
     if rnd is None:
         fields["round_id"] = _l("Unknown round.")
     elif rnd.status != RoundStatus.OPEN.value:

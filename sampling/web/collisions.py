@@ -75,7 +75,7 @@ def roster_page(roster_id):
     user = _user()
     roster = rosters.get_roster(user, roster_id)
     form = CollideForm()
-    form.round_id.choices = [(r.id, r.name) for r in list_rounds()]
+    form.round_id.choices = [(r.id, r.name) for r in list_rounds(user)]
     status = 200
     if request.method == "POST":
         collision, status = _compare(user, roster, form)

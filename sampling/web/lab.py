@@ -72,8 +72,9 @@ def _filters():
 def positives_page():
     round_id, status = _filters()
     pools = positives.list_pools(current_user, round_id, status, mark_seen=True)
-    return render_template("lab/positives.html", pools=pools, rounds=rounds.list_rounds(), round_id=round_id,
-                           status=status, states=positives.STATE_LABELS, labels=results.RESULT_LABELS)
+    return render_template("lab/positives.html", pools=pools, rounds=rounds.list_rounds(current_user),
+                           round_id=round_id, status=status, states=positives.STATE_LABELS,
+                           labels=results.RESULT_LABELS)
 
 
 @bp.get("/positives/print")

@@ -26,7 +26,7 @@ def _default_level(user) -> str:
 def _context() -> dict:
     user = current_user._get_current_object()
     require_role(user, (Role.ADMIN, Role.COORDINATOR))
-    all_rounds = rounds.list_rounds()
+    all_rounds = rounds.list_rounds(user)
     if not all_rounds:
         return {"rounds": [], "result": None, "level_names": {}}
     value = request.args.get("round_id", "")
