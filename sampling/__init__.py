@@ -49,11 +49,15 @@ def create_app(config: Mapping | None = None) -> Flask:
     input_guard.register(app)
 
     from sampling.models import User
+    from sampling.models.users import session_fingerprint
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def load_user(session_id: str):
+        user_id, _, fingerprint = session_id.partition(":")
+        user = db.session.get(User, int(user_id)) if user_id.isascii() and user_id.isdigit() else None
+        if user is None or not user.active or fingerprint != session_fingerprint(user.password_hash):
+            return None  # deactivated, or the password was reset since this session began
+        return user
 
     from sampling import api, web
     from sampling.api import errors as api_errors

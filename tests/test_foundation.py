@@ -115,6 +115,29 @@ def test_unexpected_error_is_json_500_without_trace(app):
     assert body["error"]["code"] == "internal" and "secret" not in response.get_data(as_text=True)
 
 
+def test_an_unexpected_database_error_logs_no_personal_data(app, demo_city, caplog):
+    """A unique key's DETAIL quotes the row's values; the log keeps the kind, the constraint and
+    the code path, not the ID number (and the answer is the plain 500)."""
+    from sqlalchemy import text
+
+    from sampling.extensions import db
+
+    @app.get("/api/v1/_dup")
+    def dup():
+        for _ in range(2):
+            db.session.execute(text("INSERT INTO residents (name, id_type, id_number, phone, source, created_at) "
+                                    "VALUES ('张三', 'resident_id_card', '12010119900101123X', '13800000000', "
+                                    "'self', CURRENT_TIMESTAMP)"))
+        return "unreachable"
+
+    with caplog.at_level("ERROR"):
+        response = app.test_client().get("/api/v1/_dup")
+    assert response.status_code == 500 and response.get_json()["error"]["code"] == "internal"
+    logged = caplog.text  # messages and any traceback printed with them
+    assert "IntegrityError" in logged or "UniqueViolation" in logged
+    assert "12010119900101123X" not in logged and "13800000000" not in logged and "张三" not in logged
+
+
 def test_gunicorn_access_log_lines_start_with_a_timestamp():
     import re
     import runpy

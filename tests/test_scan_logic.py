@@ -147,6 +147,9 @@ def test_field_checks_codes_duplicates_capacity_and_undo(js):
         const fifth = await field.handleCode('S1' + 'D'.repeat(24), 5);
         out.fifth = [fifth.count, fifth.sealed];
         out.current = field.currentTube();
+        // the camera still on the resident who filled it, while the page asks for the next tube
+        out.cameraAfterSeal = await field.handleCode('S1' + 'D'.repeat(24), 5, {{ camera: true }});
+        out.typedAfterSeal = (await field.handleCode('S1' + 'D'.repeat(24), 5)).error;
         out.usedTube = (await field.handleCode('TUBE-1', 5)).error;
         out.ops = (await box.queued()).map((a) => a.op);
         // after a reload: the same picture from IndexedDB
@@ -166,6 +169,8 @@ def test_field_checks_codes_duplicates_capacity_and_undo(js):
     assert result["undo"] is True and result["afterUndo"] == 0 and result["again"] == 1
     assert result["person"] == 3 and result["personDup"] == "dup_in_tube"
     assert result["fifth"] == [5, True] and result["current"] is None
+    assert result["cameraAfterSeal"] == {"ok": True, "ignored": True}
+    assert result["typedAfterSeal"] == "resident_not_tube"
     assert result["usedTube"] == "tube_used"
     assert result["ops"] == ["open_tube", "add_sample", "undo", "add_sample", "add_sample", "add_sample",
                              "add_sample", "add_sample", "seal"]

@@ -79,3 +79,16 @@ def test_login_deletes_the_users_dead_tokens_and_purge_deletes_everyones(app, cl
     assert (count(zhou), count(wu)) == (2, 1)
     live = db.session.scalars(select(ApiToken).join(User).where(User.username == "wu")).one()
     assert live.revoked_at is None and live.expires_at > utcnow()
+
+
+def test_password_reset_ends_the_web_sessions_too(app, demo_city, client, make_user):
+    from tests.conftest import login
+    make_user("coordinator", username="zhao", region="120101")
+    assert login(client, "zhao").request.path != "/login"
+    assert client.get("/rosters").status_code == 200  # a page only staff see
+    result = run(app, "create-user", "zhao", "--role", "coordinator", "--region", "120101",
+                 "--password", "a-new-password", "--update")
+    assert result.exit_code == 0, result.output
+    assert client.get("/rosters").status_code == 302  # the old session no longer counts: log in again
+    assert login(client, "zhao", "a-new-password").request.path != "/login"
+    assert client.get("/rosters").status_code == 200

@@ -1,7 +1,10 @@
 """Every API error is JSON: {"error": {"code", "message"}}, never an HTML page."""
+import traceback
+
 from flask import current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from sampling.errors import DomainError, from_database_error
@@ -75,7 +78,17 @@ def register(app) -> None:
             current_app.logger.warning("%s on %s %s: %s", known.code, request.method, request.path,
                                        type(exc).__name__)
             return _domain(known)
-        current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if isinstance(exc, DBAPIError):
+            # the driver's text can quote a row's values (an ID number in a unique key's DETAIL):
+            # logged by kind, state, constraint and code path only (Personal Information Protection)
+            orig = exc.orig
+            current_app.logger.error(
+                "unhandled database error on %s %s: %s sqlstate=%s constraint=%s\n%s", request.method, request.path,
+                type(orig).__name__, getattr(orig, "sqlstate", None),
+                getattr(getattr(orig, "diag", None), "constraint_name", None),
+                "".join(traceback.format_tb(exc.__traceback__)))
+        else:
+            current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if wants_api_error():
             return error_response(500, "internal", _(_HTTP_CODES[500][1]))
         from werkzeug.exceptions import InternalServerError

@@ -1,5 +1,6 @@
 """Staff accounts, their roles and scope, and API tokens for phones and scanners."""
 import enum
+import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -24,6 +25,11 @@ user_sites = Table(
     Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("site_id", ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True, index=True),
 )
+
+
+def session_fingerprint(password_hash: str) -> str:
+    """12 hex digits derived from the password hash (not the hash itself) for the session cookie."""
+    return hashlib.sha256(f"session:{password_hash}".encode()).hexdigest()[:12]
 
 
 class User(UserMixin, db.Model):
@@ -52,6 +58,11 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    def get_id(self) -> str:
+        """The session's user id: the id and a fingerprint of the password hash, so that a password
+        reset ends the account's web sessions (as it revokes its API tokens)."""
+        return f"{self.id}:{session_fingerprint(self.password_hash)}"
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"

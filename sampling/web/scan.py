@@ -22,7 +22,7 @@ DECODER_DIR = "vendor/zxing-wasm-3.1.4"
 # Static files the page needs offline (paths under static/).
 ASSETS = ("css/app.css", "scan/scan.css", "scan/app.js", "scan/codes.js", "scan/store.js",
           "scan/outbox.js", "scan/field.js", "scan/camera.js", "scan/feedback.js", "scan/view.js",
-          "scan/guards.js",
+          "scan/guards.js", "scan/net.js",
           f"{DECODER_DIR}/zxing-reader.iife.js", f"{DECODER_DIR}/zxing_reader.wasm")
 
 

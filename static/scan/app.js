@@ -6,6 +6,7 @@ import { RepeatFilter } from "./codes.js";
 import { signal, unlockAudio } from "./feedback.js";
 import { Field } from "./field.js";
 import { guardUnsent, listenForScanner } from "./guards.js";
+import { connection } from "./net.js";
 import { Outbox } from "./outbox.js";
 import { Store } from "./store.js";
 import { View, fmt, scanLabel } from "./view.js";
@@ -13,56 +14,11 @@ import { View, fmt, scanLabel } from "./view.js";
 const $ = (sel) => document.querySelector(sel);
 const config = JSON.parse($("#scan-config").textContent);
 const T = JSON.parse($("#scan-messages").textContent);
-let csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
 const view = new View(document, T);
 const prefsKey = (name) => `scan.${name}.${config.user_id}`;
 let lastAnswerId = null;
-
-const SEND_TIMEOUT_MS = 15000; // a congested network: give up and send again (ids make it safe)
-async function send(items) {
-  const response = await fetch(`${config.api}/sync`, {
-    method: "POST", credentials: "same-origin", signal: AbortSignal.timeout(SEND_TIMEOUT_MS),
-    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf },
-    body: JSON.stringify({ items }),
-  });
-  let json = null;
-  try { json = await response.json(); } catch { json = null; }
-  return { status: response.status, json };
-}
-
-let lastCsrfRefresh = 0;
-async function renewCsrf(status, json) {
-  if (status !== 403 || json?.error?.code !== "csrf" || Date.now() - lastCsrfRefresh < 30000) return false;
-  lastCsrfRefresh = Date.now();
-  try {
-    const html = await (await fetch(config.page, { credentials: "same-origin", cache: "no-store" })).text();
-    const token = new DOMParser().parseFromString(html, "text/html").querySelector('meta[name="csrf-token"]')?.content;
-    if (token && token !== csrf) {
-      csrf = token;
-      return true;
-    }
-  } catch { /* offline: try later */ }
-  return false;
-}
-
-const READ_TIMEOUT_MS = 6000; // a server that never answers: the copy kept here (the worker answers within 4 s)
+const { send, renewCsrf, getJSON } = connection(config, prefsKey);
 const SETUP_READS = ["/rounds", "/sites"];
-async function getJSON(path) {
-  const key = prefsKey(`get${path}`);
-  try {
-    const response = await fetch(`${config.api}${path}`, {
-      credentials: "same-origin", headers: { Accept: "application/json" }, signal: AbortSignal.timeout(READ_TIMEOUT_MS),
-    });
-    if (!response.ok) throw new Error(String(response.status));
-    const data = await response.json();
-    localStorage.setItem(key, JSON.stringify(data));
-    return data;
-  } catch (err) {
-    const saved = localStorage.getItem(key);
-    if (saved) return JSON.parse(saved);
-    throw err;
-  }
-}
 
 const store = await Store.open();
 const outbox = new Outbox(store, {

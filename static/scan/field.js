@@ -89,6 +89,12 @@ export class Field {
     return this.liveScans(code).length;
   }
 
+  /** Whether the tube opened last on this phone holds this resident's code. */
+  lastTubeHolds(code) {
+    const last = [...this.tubes.values()].sort((a, b) => b.opened_at - a.opened_at)[0];
+    return Boolean(last) && this.liveScans(last.code).some((a) => a.body.qr === code);
+  }
+
   problems() {
     return [...this.actions.values()].filter((a) => a.state === "failed").sort((a, b) => a.seq - b.seq);
   }
@@ -108,6 +114,9 @@ export class Field {
     const code = normalize(text);
     if (!code) return problem("bad_tube_code");
     const tube = this.currentTube();
+    // the camera still seeing the resident who filled the last tube, while the page waits for the
+    // next tube: no mistake either (a scanner or typed input still gets the clear error)
+    if (!tube && camera && isResidentCode(code) && this.lastTubeHolds(code)) return { ok: true, ignored: true };
     if (!tube) return this.openTube(code, capacity);
     if (code === tube.code) return { ok: true, ignored: true };
     if (camera && this.liveScans(tube.code).some((a) => a.body.qr === code)) return { ok: true, ignored: true };
