@@ -93,6 +93,9 @@ def _xlsx_rows(stream: BinaryIO) -> Iterator[list[str]]:
     try:
         for row in book.worksheets[0].iter_rows(values_only=True):
             yield [_cell(v) for v in row]
+    except Exception as exc:  # damaged inside (a zip member, the sheet's XML): found only while reading
+        raise BadRequest(_l("The file could not be read as an Excel workbook."),
+                         code="unreadable_file") from exc
     finally:
         book.close()
 

@@ -275,3 +275,22 @@ def test_backfilled_people_stay_in_the_coordinators_region(coordinator, make_use
         backfill.backfill_one(admin, district_round.id, entry(4, tube="P0004", site="S-HD-001"))
     assert other_district.value.code == "site_outside_round"
     assert db.session.scalar(select(Tube.id).where(Tube.code == "P0004")) is None
+
+
+def test_a_workbook_that_breaks_while_read_writes_nothing(coordinator):
+    """An XLSX that opens but whose sheet stops half-way is refused as a whole (400), nothing written."""
+    from tests.damaged import half_a_sheet
+    book = Workbook()
+    book.active.append(HEADER)
+    for i in range(300):
+        book.active.append([f"M{i // 10:04d}", "S-HP-001", "2022-01-10 08:30", f"纸质{i}", "身份证",
+                            id_number(i, "19700101"), "", ""])
+    data = io.BytesIO()
+    book.save(data)
+    before = db.session.scalar(select(func.count()).select_from(Sample))
+    with pytest.raises(BadRequest) as refused:
+        backfill_files.backfill_file(coordinator, current_round().id, io.BytesIO(half_a_sheet(data.getvalue())),
+                                     "纸质.xlsx")
+    assert refused.value.code == "unreadable_file"
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Sample)) == before
