@@ -111,6 +111,11 @@ def load_city(rows: int, overlap: int) -> tuple[int, int]:
               ("tubes", "id, code, round_id, site_id, capacity, sample_count, status, opened_at", tubes),
               ("samples", "id, tube_id, resident_id, round_id, site_id, supplementary, sampled_at", samples))
     connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # bulk test data: the statistics triggers (and foreign-key checks) are bypassed for the load
+        # and the aggregates rebuilt set-based afterwards, as scripts/gen_city.py does (a per-row
+        # counter trigger updating one community's row a million times in one COPY is quadratic)
+        connection.exec_driver_sql("SET session_replication_role = replica")
     for table, columns, data in tables:
         if connection.dialect.name == "postgresql":
             raw = connection.connection.driver_connection
@@ -129,6 +134,9 @@ def load_city(rows: int, overlap: int) -> tuple[int, int]:
                 connection.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({marks})", batch)
     db.session.commit()
     if connection.dialect.name == "postgresql":
+        db.session.execute(text("SET session_replication_role = DEFAULT"))
+        from sampling.services.stats_rebuild import rebuild_stats
+        rebuild_stats()
         for table in ("residents", "tubes", "samples"):
             db.session.execute(text(f"ANALYZE {table}"))
         db.session.commit()

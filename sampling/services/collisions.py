@@ -2,7 +2,8 @@
 
 Matching is on the normalised document number (``roster_entries.id_number`` against
 ``residents.id_number``, both normalised by :mod:`sampling.services.identity`). Three lists are
-stored in ``collision_rows`` by ``INSERT ... SELECT`` (untested, not on roster, name mismatch), so
+stored in ``collision_rows`` by ``INSERT ... SELECT`` (untested, not on roster, name mismatch; on
+PostgreSQL selected in parallel into a temporary table first, see :func:`_store`), so
 downloads are a stable snapshot of the moment of the run; "tested" is the roster's valid rows
 minus the untested ones, "invalid" the roster's flagged rows.
 """
@@ -27,18 +28,20 @@ _WINDOW = {"from": " AND s.sampled_at >= :sampled_from", "to": " AND s.sampled_a
 # PostgreSQL plans it as an ordinary join (a hash anti-join).
 UNTESTED_SQL = """
 INSERT INTO collision_rows (collision_id, category, entry_id, resident_id)
-SELECT :cid, 1, e.id, 0 FROM roster_entries e
+SELECT :cid AS collision_id, 1 AS category, e.id AS entry_id, 0 AS resident_id FROM roster_entries e
 WHERE e.roster_id = :rid AND e.error IS NULL AND NOT EXISTS (
   SELECT 1 FROM residents r CROSS JOIN samples s
   WHERE r.id_number = e.id_number AND s.resident_id = r.id AND s.round_id = :round_id{window})"""
 NOT_ON_ROSTER_SQL = """
 INSERT INTO collision_rows (collision_id, category, entry_id, resident_id)
-SELECT DISTINCT :cid, 2, 0, s.resident_id FROM samples s JOIN residents r ON r.id = s.resident_id
+SELECT DISTINCT :cid AS collision_id, 2 AS category, 0 AS entry_id, s.resident_id
+FROM samples s JOIN residents r ON r.id = s.resident_id
 WHERE s.round_id = :round_id{window} AND s.site_id IN :site_ids AND NOT EXISTS (
   SELECT 1 FROM roster_entries e WHERE e.roster_id = :rid AND e.id_number = r.id_number AND e.error IS NULL)"""
 NAME_MISMATCH_SQL = """
 INSERT INTO collision_rows (collision_id, category, entry_id, resident_id)
-SELECT :cid, 3, e.id, r.id FROM roster_entries e JOIN residents r ON r.id_number = e.id_number
+SELECT :cid AS collision_id, 3 AS category, e.id AS entry_id, r.id AS resident_id
+FROM roster_entries e JOIN residents r ON r.id_number = e.id_number
 WHERE e.roster_id = :rid AND e.error IS NULL AND r.name <> e.name"""
 
 
@@ -63,6 +66,22 @@ def _sql(template: str, sampled_from, sampled_to):
     if ":site_ids" in sql:
         binds.append(bindparam("site_ids", expanding=True))
     return stmt.bindparams(*binds) if binds else stmt
+
+
+_INSERT = "INSERT INTO collision_rows (collision_id, category, entry_id, resident_id)"
+
+
+def _store(template: str, sampled_from, sampled_to, params: dict) -> int:
+    """Run one list's INSERT ... SELECT; the number of rows stored. PostgreSQL runs an INSERT's
+    SELECT without parallel workers, but a CREATE TABLE AS with them: there the list is selected
+    into a temporary table first (the anti-join on all cores), then copied into collision_rows."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return db.session.execute(_sql(template, sampled_from, sampled_to), params).rowcount
+    select_part = template.strip().removeprefix(_INSERT)
+    db.session.execute(text("DROP TABLE IF EXISTS collision_run"))
+    db.session.execute(_sql("CREATE TEMP TABLE collision_run ON COMMIT DROP AS " + select_part, sampled_from,
+                            sampled_to), params)
+    return db.session.execute(text(f"{_INSERT} SELECT * FROM collision_run")).rowcount
 
 
 def region_site_ids(region) -> list[int]:
@@ -96,7 +115,7 @@ def run_collision(user: User, roster_id, round_id, sampled_from=None, sampled_to
         params["sampled_from"] = start
     if end:
         params["sampled_to"] = end
-    run = lambda template: db.session.execute(_sql(template, start, end), params).rowcount  # noqa: E731
+    run = lambda template: _store(template, start, end, params)  # noqa: E731
     collision.untested = run(UNTESTED_SQL)
     collision.not_on_roster = run(NOT_ON_ROSTER_SQL)
     collision.name_mismatch = run(NAME_MISMATCH_SQL)
