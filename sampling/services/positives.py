@@ -1,10 +1,11 @@
 """阳性信息: positive and invalid pools, expanded into the people to find, for the coordinators
 of the regions the members live in (and for the admin). A member lives where their registered
 community is, or, without one, in the community of the site where they were sampled."""
+import functools
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from sampling.errors import BadRequest
@@ -190,17 +191,23 @@ def _local(iso: str | None) -> str:
     return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+@functools.cache
+def _followup_statement():
+    """followup_by_site's query, built once (the dashboard asks for it on every refresh)."""
+    pooled = (select(Sample.id.label("sample_id"), Site.code.label("site_code"), Tube.capacity, Tube.result)
+              .join(Tube, Tube.id == Sample.tube_id).join(Site, Site.id == Tube.site_id)
+              .where(Tube.round_id == bindparam("followup_round"), Tube.result.in_(FLAGGED),
+                     ~((Tube.result == "positive") & (Tube.capacity == 1))))
+    return with_retests(pooled, Sample)
+
+
 def followup_by_site(round_id: int) -> dict[str, tuple[int, int, int, int]]:
     """For the statistics, per site of the tube: (members of positive pools, how many of them have
     an individual result, people of invalid tubes, how many of them have an individual result).
     A positive 1-in-1 tube is an individual result already, not a pool to follow up; an invalid
     one is (the person is resampled). Bounded by the (few) flagged tubes of the round."""
-    pooled = (select(Sample.id.label("sample_id"), Site.code.label("site_code"), Tube.capacity, Tube.result)
-              .join(Tube, Tube.id == Sample.tube_id).join(Site, Site.id == Tube.site_id)
-              .where(Tube.round_id == round_id, Tube.result.in_(FLAGGED),
-                     ~((Tube.result == "positive") & (Tube.capacity == 1))))
     figures: dict[str, list[int]] = {}
-    for row in db.session.execute(with_retests(pooled, Sample)):
+    for row in db.session.execute(_followup_statement(), {"followup_round": round_id}):
         state, _individual = followup_state(row.capacity, row.result, row.retest_id, row.retest_result)
         counts = figures.setdefault(row.site_code, [0, 0, 0, 0])
         kind = 0 if row.result == "positive" else 2

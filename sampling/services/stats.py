@@ -170,8 +170,8 @@ def area_stats(user: User, round_id, level, parent_code: str | None = None) -> d
             if scope.parent is not None else None, "rows": rows, "totals": _derive(totals, turnaround)}
 
 
-def _site_keys(scope: Scope) -> dict:
-    """Site code → key of the row it adds to, for the follow-up figures."""
+def _site_keys(scope: Scope, codes: list[str]) -> dict:
+    """Site code → key of the row it adds to, for the follow-up figures of these (few) sites."""
     if scope.level == "site":
         community = aliased(Region)
         query = select(Site.code, Site.id).join(community, community.id == Site.community_id)
@@ -180,7 +180,7 @@ def _site_keys(scope: Scope) -> dict:
         query = select(Site.code, key).select_from(community).join(Site, Site.community_id == community.id)
         for alias, on in joins:
             query = query.join(alias, on)
-    return dict(db.session.execute(query.where(*_under(community, scope.path))).all())
+    return dict(db.session.execute(query.where(Site.code.in_(codes), *_under(community, scope.path))).all())
 
 
 def _hooked(scope: Scope) -> tuple[dict, dict]:
@@ -195,8 +195,9 @@ def _hooked(scope: Scope) -> tuple[dict, dict]:
             totals[name] = None if whole is None else whole[index]
     followup = stats_hooks.followup_provider()
     if followup is not None:
-        keys, sums = _site_keys(scope), {}
-        for code, values in (followup(scope.round.id) or {}).items():
+        by_site = followup(scope.round.id) or {}
+        keys, sums = _site_keys(scope, list(by_site)) if by_site else {}, {}
+        for code, values in by_site.items():
             key = keys.get(code)
             if key is not None:
                 sums[key] = [a + b for a, b in zip(sums.get(key, [0] * len(FOLLOWUP)), values, strict=True)]

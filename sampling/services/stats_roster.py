@@ -26,6 +26,8 @@ def _add(parts: list[Figures]) -> Figures | None:
 def roster_figures(scope, data: dict[str, Figures]) -> tuple[dict[int, Figures], Figures | None]:
     """({region id: figures} for the areas of ``scope`` with figures, the figures of the whole
     scope — its parent region, or the city — or None). ``data``: the provider's answer."""
+    if not data:  # no roster collided in this round yet: nothing to place in the region tree
+        return {}, None
     query = select(Region.id, Region.code, Region.level, Region.parent_id)
     if scope.path is not None:
         query = query.where(Region.path.startswith(scope.path, autoescape=True))
