@@ -2,14 +2,11 @@
 (which no database column can hold, and which PostgreSQL refuses) gets a clear 400 instead of
 failing deep inside a write. Query strings, JSON bodies and plain forms are checked; multipart
 uploads are left to their views, which set their own size limits before the body is parsed."""
-import re
-
 from flask import request
 from flask_babel import lazy_gettext as _l
 
 from sampling.errors import BadRequest
-
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+from sampling.services.text import UNSTORABLE
 
 
 class InvalidCharacters(BadRequest):
@@ -22,7 +19,7 @@ def has_unstorable(value) -> bool:
     """True when a string anywhere in ``value`` (nested lists and dicts included) holds a NUL or a
     lone surrogate."""
     if isinstance(value, str):
-        return _UNSTORABLE.search(value) is not None
+        return UNSTORABLE.search(value) is not None
     if isinstance(value, dict):
         return any(has_unstorable(k) or has_unstorable(v) for k, v in value.items())
     if isinstance(value, list):

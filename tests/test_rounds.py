@@ -2,7 +2,7 @@
 import pytest
 
 from sampling.errors import NotFound
-from sampling.services.ids import positive_id
+from sampling.services.ids import db_id
 
 
 def test_admin_opens_and_lists_rounds(client, make_user, token_for):
@@ -47,7 +47,7 @@ def test_unknown_region_is_404(client, make_user, token_for):
     ("１２", None), ("٣", None), ("+5", None), ("-5", None), (" 5", None), ("5.0", None), ("", None),
     (5.0, None), (True, None), (None, None), ([5], None)])
 def test_positive_id_accepts_only_plain_ids_in_range(value, expected):
-    assert positive_id(value) == expected
+    assert db_id(value, text=True) == expected
 
 
 def test_get_round_by_id_and_out_of_range_ids_are_unknown(app, make_user):

@@ -1,11 +1,11 @@
 """Rosters and collisions: upload a roster, run it against a round, download the lists."""
-from flask import Response, current_app, g, jsonify, request, send_file, stream_with_context
+from flask import current_app, g, jsonify, request
 from flask_babel import lazy_gettext as _l
 
+from sampling import exports
 from sampling.api import bp
 from sampling.api.auth import json_body, staff_required
 from sampling.errors import DomainError, ValidationFailed
-from sampling.exports import csv_chunks, xlsx_file
 from sampling.services import collision_lists, collisions, rosters
 
 _STAFF = ("admin", "coordinator")
@@ -107,12 +107,7 @@ def download(collision, category: str, fmt: str):
     """A list of a collision as a CSV (streamed) or XLSX download, masked for the caller."""
     name = f"collision-{collision.id}-{category}.{fmt}"
     header, rows = collision_lists.header(category), collision_lists.rows(collision, category, g.user)
-    if fmt == "csv":
-        return Response(stream_with_context(csv_chunks(header, rows)), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    return send_file(xlsx_file(header, rows, str(collision_lists.TITLES[category])), as_attachment=True,
-                     download_name=name,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return exports.download(fmt, header, rows, name, str(collision_lists.TITLES[category]))
 
 
 def _download_view(category: str, fmt: str):

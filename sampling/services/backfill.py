@@ -118,7 +118,8 @@ def get_round(user: User, round_id) -> Round:
     """The round to backfill into (closed rounds too: forms arrive late), for coordinators and admins
     whose region it covers (or lies in)."""
     require_role(user, STAFF)
-    rnd = db.session.get(Round, rid) if (rid := ids.db_id(round_id, text=True)) else None
+    number = round_id.strip() if isinstance(round_id, str) else round_id  # a form field may carry spaces
+    rnd = db.session.get(Round, rid) if (rid := ids.db_id(number, text=True)) else None
     if rnd is None:
         raise ValidationFailed(fields={"round_id": _l("Unknown round.")})
     if not _shares_region(user, rnd):

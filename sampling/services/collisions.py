@@ -17,7 +17,8 @@ from sampling.extensions import db
 from sampling.models import Collision, CollisionCategory, CollisionRow, Region, Role, Roster, RosterEntry, Site, User
 from sampling.models.base import UTCDateTime
 from sampling.services.access import require_region, require_role
-from sampling.services.rosters import accepted_roster, get_roster, is_stored_id, large_work_mem
+from sampling.services.ids import db_id
+from sampling.services.rosters import accepted_roster, get_roster, large_work_mem
 from sampling.services.rounds import get_round
 
 FIELD_TZ = timezone(timedelta(hours=8))  # China Standard Time: a time given without a zone
@@ -99,8 +100,6 @@ def run_collision(user: User, roster_id, round_id, sampled_from=None, sampled_to
     if isinstance(round_id, bool) or not isinstance(round_id, int):
         raise ValidationFailed(fields={"round_id": _l("Choose a round.")})
     roster = accepted_roster(user, roster_id)
-    if not is_stored_id(round_id):
-        raise NotFound(_l("Unknown round."), code="unknown_round")
     rnd = get_round(round_id)
     start, end = parse_time(sampled_from, "from"), parse_time(sampled_to, "to")
     if start and end and start >= end:
@@ -127,7 +126,7 @@ def run_collision(user: User, roster_id, round_id, sampled_from=None, sampled_to
 def get_collision(user: User, collision_id) -> Collision:
     """A collision whose roster the user may see."""
     require_role(user, (Role.ADMIN, Role.COORDINATOR))
-    collision = db.session.get(Collision, collision_id) if is_stored_id(collision_id) else None
+    collision = db.session.get(Collision, collision_id) if db_id(collision_id) else None
     if collision is None:
         raise NotFound(_l("Unknown collision."), code="unknown_collision")
     require_region(user, collision.roster.region)

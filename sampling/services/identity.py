@@ -16,6 +16,7 @@ from stdnum import numdb
 from stdnum.cn import ric
 
 from sampling.models import IdType
+from sampling.services.text import clean_text
 
 ID_TYPES = tuple(t.value for t in IdType)
 ID_TYPE_LABELS = {
@@ -42,9 +43,6 @@ _PATTERNS = {
     IdType.OTHER.value: re.compile(r"[A-Z0-9\-]{4,32}"),
 }
 _PHONE = re.compile(r"1[0-9]{10}")
-_CONTROL_SPACES = re.compile(r"[\t\n\v\f\r\x85\u2028\u2029]")
-# C0 and C1 control characters, DEL, and lone surrogates (which no database can store).
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 EARLIEST_BIRTH = datetime.date(1880, 1, 1)  # older birth dates on a card are typing errors
 _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff\u00b7]) | (?=[\u3400-\u9fff\u00b7])")
 _NAME_DOTS = str.maketrans({"\u2022": "\u00b7", "\u30fb": "\u00b7", "\u2027": "\u00b7", "\u2219": "\u00b7"})
@@ -61,15 +59,6 @@ class InvalidValue(ValueError):
 def normalize_text(raw) -> str:
     """NFKC (full-width → ASCII), trimmed."""
     return unicodedata.normalize("NFKC", raw if isinstance(raw, str) else "").strip()
-
-
-def clean_text(raw) -> str:
-    """Text people type or paste (names, addresses, codes): control characters dropped (tabs
-    and line breaks become spaces; such characters break spreadsheets and displays), NFKC,
-    trimmed. Not for scanned barcodes, whose control characters may mean something."""
-    if not isinstance(raw, str):
-        return ""
-    return _CONTROLS.sub("", unicodedata.normalize("NFKC", _CONTROL_SPACES.sub(" ", raw))).strip()
 
 
 def normalize_document(raw) -> str:

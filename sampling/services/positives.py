@@ -21,7 +21,6 @@ VIEWER_ROLES = (Role.ADMIN, Role.COORDINATOR)
 STATE_LABELS = {"to_contact": _l("to contact"), "resampled": _l("resampled alone"),
                 "resulted": _l("individual result")}
 NOTICE_LIMIT = 20
-ROUND_ID_MAX = 2**31 - 1  # rounds.id is a 32-bit integer
 
 _home, _site_community = aliased(Region), aliased(Region)
 _member_path = func.coalesce(_home.path, _site_community.path)
@@ -58,11 +57,6 @@ def _scoped_tube_ids(user: User, round_id: int | None):
     return query
 
 
-def known_round(round_id: int):
-    """The round, or 404 unknown_round, also for an id beyond what the column holds (no query)."""
-    return get_round(round_id if 0 < round_id <= ROUND_ID_MAX else None)
-
-
 def _iso(moment):
     return moment.isoformat() if moment else None
 
@@ -77,7 +71,7 @@ def list_pools(user: User, round_id: int | None = None, status: str | None = Non
     if status not in (None, "", "open", "closed"):
         raise BadRequest(_l("status must be open or closed."), code="invalid_status")
     if round_id is not None:
-        known_round(round_id)
+        get_round(round_id)
     # read before the list, so that a pool flagged meanwhile is listed and still announced
     seen = _newest_flag() if mark_seen and round_id is None and not status else None
     scope = region_scope(user, _member_path)

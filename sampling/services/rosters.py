@@ -8,12 +8,13 @@ from typing import BinaryIO
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text, update
 
-from sampling.errors import BadRequest, Conflict, DomainError, NotFound, ValidationFailed
+from sampling.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from sampling.extensions import db
 from sampling.input_guard import has_unstorable
 from sampling.models import Region, Role, Roster, RosterEntry, RosterStatus, User
 from sampling.services import roster_rows
 from sampling.services.access import region_scope, require_region, require_role
+from sampling.services.ids import db_id
 from sampling.services.regions import get_region
 from sampling.services.roster_retention import delete_rosters, expires_at, is_expired, purge_expired_rosters
 from sampling.tabular import read_rows
@@ -23,19 +24,10 @@ _BATCH = 5000
 _COLUMNS = ("roster_id", "row_number", "name", "id_type", "id_number", "phone", "community",
             "building", "unit", "room", "address", "error", "error_column")
 _STAFF = (Role.ADMIN, Role.COORDINATOR)
-MAX_ID = 2**31 - 1  # rosters, collisions and rounds have 32-bit ids (PostgreSQL integer)
-
-
-def is_stored_id(value) -> bool:
-    """True for an int that can be a row id: a larger one (or a bool) names no row, and must be
-    a 404 rather than an overflow in the database driver."""
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
-
-
 def inspect_file(user: User, stream: BinaryIO, filename: str) -> dict:
     """The header row, the columns guessed for each field and a few rows, for the mapping step."""
     require_role(user, _STAFF)
-    rows = _readable(read_rows(stream, filename or ""))
+    rows = read_rows(stream, filename or "")
     header = next(rows, None)
     if header is None:
         raise BadRequest(_l("The file is empty."), code="empty_file")
@@ -60,7 +52,7 @@ def upload_roster(user: User, stream: BinaryIO, filename: str, name: str | None,
     if len(name) > 100 or has_unstorable(name):
         raise ValidationFailed(fields={"name": _l("A name of 1 to 100 characters is required.")})
     purge_expired_rosters()
-    rows = _readable(read_rows(stream, filename))
+    rows = read_rows(stream, filename)
     header = next(rows, None)
     if header is None:
         raise BadRequest(_l("The file is empty."), code="empty_file")
@@ -84,16 +76,6 @@ def upload_roster(user: User, stream: BinaryIO, filename: str, name: str | None,
     roster.rows_valid = counter.valid - duplicates
     db.session.commit()
     return roster, roster_errors(roster, MAX_REPORTED_ERRORS)
-
-
-def _readable(rows):
-    """The file's rows; a file that breaks while being read (a damaged workbook) is a 400."""
-    try:
-        yield from rows
-    except DomainError:
-        raise
-    except Exception as exc:  # openpyxl and zipfile raise many types for a damaged file
-        raise BadRequest(_l("The file could not be read as an Excel workbook."), code="unreadable_file") from exc
 
 
 def _upload_region(user: User, region_code) -> Region:
@@ -163,7 +145,7 @@ def list_rosters(user: User) -> list[Roster]:
 def get_roster(user: User, roster_id) -> Roster:
     """A roster the user may see: NotFound when there is none, Forbidden outside their region."""
     require_role(user, _STAFF)
-    roster = db.session.get(Roster, roster_id) if is_stored_id(roster_id) else None
+    roster = db.session.get(Roster, roster_id) if db_id(roster_id) else None
     if roster is None or is_expired(roster):
         raise NotFound(_l("Unknown roster."), code="unknown_roster")
     require_region(user, roster.region)

@@ -8,7 +8,7 @@ from sampling.models import Region, Role, Round, RoundStatus, Tube, TubeStatus, 
 from sampling.models.base import utcnow
 from sampling.models.rounds import POOL_SIZES
 from sampling.services.access import require_region, require_role, round_scope
-from sampling.services.ids import positive_id
+from sampling.services.ids import db_id
 from sampling.services.regions import get_region
 
 
@@ -43,7 +43,7 @@ def list_rounds(user: User | None = None) -> list[Round]:
 
 def get_round(round_id) -> Round:
     """The round with this id (an int or a string of digits), or NotFound."""
-    number = positive_id(round_id)
+    number = db_id(round_id, text=True)
     rnd = db.session.get(Round, number) if number is not None else None
     if rnd is None:
         raise NotFound(_l("Unknown round."), code="unknown_round")

@@ -12,6 +12,7 @@ from sampling.extensions import db
 from sampling.models import Region, Role, Round, Site, StatsCommunity, StatsSite, User
 from sampling.services import stats_hooks
 from sampling.services.access import require_region, require_role
+from sampling.services.ids import db_id
 from sampling.services.regions import get_region
 from sampling.services.stats_roster import roster_figures
 
@@ -33,7 +34,6 @@ ROSTER = ("roster_total", "roster_tested")
 FOLLOWUP = ("followup_positive_total", "followup_positive_closed", "followup_invalid_total", "followup_invalid_closed")
 HOOKED = ROSTER + FOLLOWUP
 COUNT_KEYS = ["registered"] + [k for k, _ in SITE_COUNTS] + list(HOOKED)
-MAX_ID = 2**31 - 1  # rounds.id is a 32-bit integer: a larger number names no round
 
 
 def parse_round_id(value: str) -> int:
@@ -41,8 +41,8 @@ def parse_round_id(value: str) -> int:
     BadRequest; a number no round can have (0, or beyond a 32-bit id) is NotFound."""
     if not (value.isascii() and value.isdigit()):
         raise BadRequest(_l("round_id must be a round number."), code="bad_round")
-    number = int(value)
-    if not 1 <= number <= MAX_ID:
+    number = db_id(value, text=True)
+    if number is None:
         raise NotFound(_l("Unknown round."), code="unknown_round")
     return number
 

@@ -8,7 +8,7 @@ from sqlalchemy import Float, cast, func, select
 
 from sampling.extensions import db
 from sampling.models import Region, Site, Tube
-from sampling.services.positives import known_round
+from sampling.services.rounds import get_round
 
 LEGS = {"sealed_to_received": ("sealed_at", "received_at"),
         "received_to_resulted": ("received_at", "resulted_at"),
@@ -20,7 +20,7 @@ def turnaround(round_id: int, region: Region | None = None) -> dict:
     """For each leg (sealed→received, received→resulted, sealed→resulted): the number of tubes
     measured and the median and 90th percentile in minutes (None without tubes). ``region``
     limits it to tubes of sites in that region. 404 unknown_round for an unknown round."""
-    rnd = known_round(round_id)
+    rnd = get_round(round_id)
     base = select().select_from(Tube).where(Tube.round_id == rnd.id)
     if region is not None:
         base = (base.join(Site, Site.id == Tube.site_id).join(Region, Region.id == Site.community_id)

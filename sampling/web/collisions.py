@@ -1,6 +1,6 @@
 """Pages for rosters and collisions: upload (mapping step, progress, report), run, summaries,
 downloads and the print-ready untested list."""
-from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -9,8 +9,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from wtforms import DateTimeLocalField, SelectField, SubmitField
 from wtforms.validators import Optional
 
+from sampling import exports
 from sampling.errors import DomainError
-from sampling.exports import csv_chunks
 from sampling.extensions import db
 from sampling.services import collision_lists, collisions, roster_retention, rosters
 from sampling.services.roster_rows import FIELD_LABELS, FIELDS, REQUIRED
@@ -139,9 +139,8 @@ def accept_roster_page(roster_id):
 @login_required
 def roster_errors_csv(roster_id):
     roster = rosters.get_roster(_user(), roster_id)
-    chunks = csv_chunks(collision_lists.header("invalid"), collision_lists.invalid_rows(roster.id))
-    return Response(stream_with_context(chunks), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="roster-{roster.id}-errors.csv"'})
+    return exports.download("csv", collision_lists.header("invalid"), collision_lists.invalid_rows(roster.id),
+                            f"roster-{roster.id}-errors.csv", "")
 
 
 @bp.get("/collisions/<int:collision_id>")
