@@ -69,9 +69,11 @@ def create_app(config: Mapping | None = None) -> Flask:
     from sampling import cli
     cli.register(app)
 
-    from sampling.services import collisions, positives, stats_hooks
-    stats_hooks.set_followup_provider(positives.followup_by_site)
-    stats_hooks.set_roster_provider(collisions.completion_by_region)
+    from sampling.lab import positives
+    from sampling.rosters import collisions
+    from sampling.stats import providers
+    providers.set_followup_provider(positives.followup_by_site)
+    providers.set_roster_provider(collisions.completion_by_region)
 
     from sampling.web import menus
     menus.register(app)

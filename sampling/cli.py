@@ -53,7 +53,7 @@ def register(app) -> None:
     def import_regions_cmd(file):
         """Import regions from a CSV file with the header code,name,level,parent_code
         (level: district, street or community; UTF-8 or GB18030). Re-importing updates names."""
-        from sampling.services.regions import import_regions
+        from sampling.kernel.regions import import_regions
         result = _import(file, import_regions)
         click.echo(_("Regions: %(created)s created, %(updated)s updated.", **result))
 
@@ -61,7 +61,7 @@ def register(app) -> None:
     @click.argument("file", type=click.Path(exists=True, dir_okay=False))
     def import_sites_cmd(file):
         """Import sampling sites from a CSV file with the header code,name,community_code."""
-        from sampling.services.regions import import_sites
+        from sampling.kernel.regions import import_sites
         result = _import(file, import_sites)
         click.echo(_("Sites: %(created)s created, %(updated)s updated.", **result))
 
@@ -77,7 +77,7 @@ def register(app) -> None:
                   "of refusing.")
     def create_user_cmd(username, role, region_code, site_codes, display_name, password, update):
         """Create a staff account."""
-        from sampling.services.users import create_user
+        from sampling.kernel.users import create_user
         user = _guarded(lambda: create_user(username, role, password, region_code, site_codes, display_name,
                                             update=update), commit=True)
         click.echo(_("User %(name)s (%(role)s) saved.", name=user.username, role=user.role))
@@ -87,14 +87,14 @@ def register(app) -> None:
     def deactivate_user_cmd(username):
         """Deactivate a staff account and revoke its API tokens (create-user --update activates it
         again, with a new password)."""
-        from sampling.services.users import deactivate_user
+        from sampling.kernel.users import deactivate_user
         revoked = _guarded(deactivate_user, username, commit=True)
         click.echo(_("User %(name)s deactivated; %(n)s tokens revoked.", name=username, n=revoked))
 
     @app.cli.command("purge-tokens")
     def purge_tokens_cmd():
         """Delete expired and revoked API tokens (each login also deletes its user's)."""
-        from sampling.services.tokens import purge_tokens
+        from sampling.kernel.tokens import purge_tokens
         deleted = _guarded(purge_tokens, commit=True)
         click.echo(_("Tokens deleted: %(n)s", n=deleted))
 
@@ -104,7 +104,7 @@ def register(app) -> None:
     def import_users_cmd(file, update):
         """Create many staff accounts from a CSV or XLSX file with the header
         username,role,password,region_code,site_codes,display_name (site codes separated by ';')."""
-        from sampling.services.users import import_users
+        from sampling.kernel.users import import_users
         result = _import(file, lambda stream, name: import_users(stream, name, update=update))
         click.echo(_("Users: %(saved)s saved, %(rejected)s rejected.", saved=result["created"],
                      rejected=len(result["errors"])))
@@ -117,7 +117,7 @@ def register(app) -> None:
     def close_round_cmd(round_id):
         """Close a round: no tube can be opened in it and its open tubes are sealed. Reopening is
         for admins, through PATCH /api/v1/rounds/<id>."""
-        from sampling.services.rounds import close_round, get_round
+        from sampling.field.rounds import close_round, get_round
         rnd = _guarded(get_round, round_id)
         sealed = _guarded(close_round, rnd)
         click.echo(_("Round %(id)s (%(name)s) is closed; %(n)s open tubes were sealed.", id=rnd.id,
@@ -126,7 +126,7 @@ def register(app) -> None:
     @app.cli.command("purge-rosters")
     def purge_rosters_cmd():
         """Delete rosters (with their rows and collisions) older than ROSTER_RETENTION_DAYS."""
-        from sampling.services.roster_retention import purge_expired_rosters
+        from sampling.rosters.retention import purge_expired_rosters
         click.echo(_("Rosters deleted: %(n)s", n=purge_expired_rosters()))
 
     @app.cli.command("demo")
@@ -149,9 +149,9 @@ def register(app) -> None:
 
 def load_demo() -> None:
     """The demo city: regions, sites, one account per role and an open round."""
+    from sampling.kernel.regions import import_regions, import_sites
+    from sampling.kernel.users import create_user
     from sampling.models import Round
-    from sampling.services.regions import import_regions, import_sites
-    from sampling.services.users import create_user
     _import(str(DEMO_DIR / "regions.csv"), import_regions)
     _import(str(DEMO_DIR / "sites.csv"), import_sites)
     for username, role, region, sites in DEMO_ACCOUNTS:
@@ -170,14 +170,15 @@ def load_demo_field_work() -> None:
 
     from stdnum.cn import ric
 
+    from sampling.field import samples, tubes
     from sampling.models import Resident, Round, User
-    from sampling.services import codes, residents, samples, tubes
+    from sampling.residents import codes, registration
     if db.session.scalar(select(func.count()).select_from(Resident)):
         return
     people = []
     for i, name in enumerate(DEMO_NAMES):
         body = f"120101{1950 + 3 * i}{1 + i % 12:02d}{1 + i:02d}{100 + i:03d}"
-        person, _new = residents.register({
+        person, _new = registration.register({
             "name": name, "id_type": "resident_id_card", "id_number": body + ric.calc_check_digit(body + "0"),
             "phone": f"1380000{i:04d}", "region_code": "120101001001", "address": f"{1 + i % 3}号楼{1 + i % 2}单元"})
         people.append(person)
@@ -200,7 +201,7 @@ def register_stats(app) -> None:
     def rebuild_stats_cmd(round_id):
         """Recompute the statistics aggregates from scratch with set-based SQL (after bulk loads that
         bypassed the triggers, or to check them). Scans wait while it runs on PostgreSQL."""
-        from sampling.services.stats_rebuild import rebuild_stats
+        from sampling.stats.triggers.rebuild import rebuild_stats
         rebuild_stats(round_id)
         click.echo(_("Statistics rebuilt for round %(id)s.", id=round_id) if round_id else
                    _("Statistics rebuilt for every round."))

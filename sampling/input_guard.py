@@ -6,7 +6,7 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 
 from sampling.errors import BadRequest
-from sampling.services.text import UNSTORABLE
+from sampling.kernel.text import UNSTORABLE
 
 
 class InvalidCharacters(BadRequest):

@@ -135,7 +135,7 @@ def load_city(rows: int, overlap: int) -> tuple[int, int]:
     db.session.commit()
     if connection.dialect.name == "postgresql":
         db.session.execute(text("SET session_replication_role = DEFAULT"))
-        from sampling.services.stats_rebuild import rebuild_stats
+        from sampling.stats.triggers.rebuild import rebuild_stats
         rebuild_stats()
         for table in ("residents", "tubes", "samples"):
             db.session.execute(text(f"ANALYZE {table}"))
@@ -176,8 +176,8 @@ def bench(kind: str, args, roster_file: Path) -> dict:
 
     from sampling import create_app
     from sampling.extensions import db
-    from sampling.services import collisions, rosters
-    from sampling.services.users import create_user
+    from sampling.kernel.users import create_user
+    from sampling.rosters import collisions, uploads
     url = fresh_database(kind)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False,
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
@@ -192,7 +192,7 @@ def bench(kind: str, args, roster_file: Path) -> dict:
 
         def upload():
             with roster_file.open("rb") as stream:
-                return rosters.upload_roster(user, stream, roster_file.name, "bench", None)[0]
+                return uploads.upload_roster(user, stream, roster_file.name, "bench", None)[0]
 
         up_time, up_peak, roster = timed(upload, 1)
         roster_id = roster.id
@@ -203,7 +203,7 @@ def bench(kind: str, args, roster_file: Path) -> dict:
         def floor(sql: str, serial: bool = False):
             """The bare query, in a transaction with the same settings as a collision run.
             ``serial``: without parallel workers (PostgreSQL runs INSERT ... SELECT serially)."""
-            rosters.large_work_mem()
+            uploads.large_work_mem()
             if serial and kind == "postgresql":
                 db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
             stmt = text(sql).bindparams(bindparam("site_ids", expanding=True)) if ":site_ids" in sql else text(sql)

@@ -38,7 +38,7 @@ def bench_renders(app, seconds: float, rounds: int) -> dict:
     import qrcode
     from qrcode.constants import ERROR_CORRECT_M
 
-    from sampling.services import codes
+    from sampling.residents import codes
     with app.app_context():
         tokens = [codes.token_for(i + 1) for i in range(5000)]
 
@@ -69,9 +69,9 @@ def bench_sheet(app, cards: int, rounds: int) -> dict:
 
     from sampling.cli import load_demo
     from sampling.extensions import db
+    from sampling.kernel.users import create_user
     from sampling.models import CodeSheet, Region
-    from sampling.services import code_sheets, codes
-    from sampling.services.users import create_user
+    from sampling.residents import code_sheets, codes
 
     with app.app_context():
         load_demo()

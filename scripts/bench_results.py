@@ -90,8 +90,8 @@ def main() -> int:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
         upgrade()
+        from sampling.lab import positives, results
         from sampling.models import Tube
-        from sampling.services import positives, results
         lab, admin, round_id = build(args.tubes)
         codes = [f"BT{i:08d}" for i in range(args.tubes)]
         words = ["positive" if i % 100 == 0 else "negative" for i in range(args.tubes)]

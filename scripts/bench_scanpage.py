@@ -61,7 +61,7 @@ def prepare(app, scans):
 
     from sampling.cli import load_demo
     from sampling.extensions import db
-    from sampling.services.users import create_user
+    from sampling.kernel.users import create_user
     from tests.field import make_residents, qr
     with app.app_context():
         upgrade()

@@ -89,10 +89,11 @@ def populate(url: str, residents: int, tubes: int, capacity: int = 10, ceiling_r
     from sampling import create_app
     from sampling.cli import load_demo
     from sampling.extensions import db
+    from sampling.kernel import tokens
+    from sampling.kernel.users import create_user
     from sampling.models import Resident, Round, Site, Tube
     from sampling.models.base import utcnow
-    from sampling.services import codes, tokens
-    from sampling.services.users import create_user
+    from sampling.residents import codes
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET,
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     with app.app_context():

@@ -86,8 +86,8 @@ def _steps(n_people: int, has_results: bool) -> list[tuple[str, str]]:
 def generate(app, scale: float) -> dict:
     """Load the city into the (empty, migrated) database of ``app``; returns seconds per step."""
     from sampling.extensions import db
-    from sampling.services.stats_rebuild import has_result_columns, rebuild_stats
-    from sampling.services.users import create_user
+    from sampling.kernel.users import create_user
+    from sampling.stats.triggers.rebuild import has_result_columns, rebuild_stats
     n_people = max(int(PEOPLE * scale), 1000)
     timings = {}
     with app.app_context():

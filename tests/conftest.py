@@ -124,19 +124,19 @@ def demo_city(app):
 def stats_round(demo_city, make_user):
     """The known statistics round of tests/stats_data.py, scanned by a 和平区 and a 河东区 sampler;
     stand-in statistics providers a test registers are removed afterwards."""
-    from sampling.services import stats_hooks
+    from sampling.stats import providers
     from tests.stats_data import build_known_round
     hp = make_user("sampler", sites=("S-HP-001", "S-HP-002"))
     hd = make_user("sampler", sites=("S-HD-001",))
     yield build_known_round((hp.id, hd.id))
-    stats_hooks.set_roster_provider(None)
-    stats_hooks.set_followup_provider(None)
+    providers.set_roster_provider(None)
+    providers.set_followup_provider(None)
 
 
 @pytest.fixture
 def make_user(app):
     """Create a staff account: make_user("coordinator", region="120101")."""
-    from sampling.services.users import create_user
+    from sampling.kernel.users import create_user
 
     def factory(role: str, username: str | None = None, region: str | None = None,
                 sites: tuple[str, ...] = ()):

@@ -9,7 +9,7 @@ from pathlib import Path
 import zxingcpp
 from PIL import Image
 
-from sampling.services.codes import render_png
+from sampling.residents.codes import render_png
 
 WIDTH, HEIGHT = 640, 480
 

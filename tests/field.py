@@ -6,7 +6,7 @@ from stdnum.cn import ric
 
 from sampling.extensions import db
 from sampling.models import Resident, Round
-from sampling.services import codes
+from sampling.residents import codes
 
 
 def id_number(n: int, birth: str = "19800101", region: str = "120101") -> str:

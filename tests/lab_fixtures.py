@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from sampling.extensions import db
+from sampling.lab import boxes
 from sampling.models import Region, Resident, Round, Sample, Site, Tube
-from sampling.services import boxes
 
 T0 = datetime(2026, 11, 22, 0, 30, tzinfo=UTC)
 

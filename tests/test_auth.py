@@ -108,8 +108,8 @@ def test_street_coordinator_cannot_reach_up_to_the_district(client, demo_city, m
 
 
 def test_scope_rules_at_service_level(demo_city, make_user):
-    from sampling.services.access import can_access_region
-    from sampling.services.regions import get_region
+    from sampling.kernel.access import can_access_region
+    from sampling.kernel.regions import get_region
     coordinator = make_user("coordinator", region="120101001")
     assert can_access_region(coordinator, get_region("120101001002"))
     assert not can_access_region(coordinator, get_region("120101002001"))

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from sampling.errors import BadRequest, Conflict, Forbidden, ValidationFailed
 from sampling.extensions import db
+from sampling.field import backfill, paper_forms, samples, tubes
 from sampling.models import Resident, Sample, Tube, User
-from sampling.services import backfill, backfill_files, samples, tubes
 from tests.field import backdate_round, cid, current_round, id_number, make_residents, qr
 
 HEADER = ["管码", "采样点编码", "采样时间", "姓名", "证件类型", "证件号码", "手机号", "地址"]
@@ -87,7 +87,7 @@ def test_backfill_file_reports_row_by_row(coordinator):
             ["P0001", "S-HP-001", "2022-01-10 08:31", "纸质二", "居民身份证", id_number(2, "19700101"), "", ""],
             ["P0001", "S-HP-001", "2022-01-10 08:31", "纸质二", "居民身份证", id_number(2, "19700101"), "", ""],
             ["P0002", "S-HP-001", "2022-01-10 08:32", "纸质三", "身份证", "120101197001010000", "", ""]]
-    report = backfill_files.backfill_file(coordinator, current_round().id, io.BytesIO(gb18030_csv(rows)), "纸质.csv")
+    report = paper_forms.backfill_file(coordinator, current_round().id, io.BytesIO(gb18030_csv(rows)), "纸质.csv")
     assert (report["added"], report["exists"], report["failed"]) == (2, 1, 1)
     assert [r["outcome"] for r in report["rows"]] == ["added", "added", "exists", "failed"]
     assert report["rows"][3]["row"] == 5 and report["rows"][3]["message"].startswith("证件号码：")
@@ -138,7 +138,7 @@ def test_a_file_that_cannot_be_read_to_the_end_writes_nothing(coordinator):
     body += "M9999,S-HP-001,2022-01-10 08:30,坏,身份证,".encode() + b"\xff\xfe\n"
     before = {model: db.session.scalar(select(func.count()).select_from(model)) for model in (Sample, Tube, Resident)}
     with pytest.raises(BadRequest) as refused:
-        backfill_files.backfill_file(coordinator, current_round().id, io.BytesIO(body), "纸质.csv")
+        paper_forms.backfill_file(coordinator, current_round().id, io.BytesIO(body), "纸质.csv")
     assert refused.value.code == "unreadable_file"
     bad_byte = body.index(b"\xff\xfe") + 1  # counting from 1, well past the first 256 KiB
     assert f"第 {bad_byte} 个字节" in str(refused.value.message)
@@ -146,7 +146,7 @@ def test_a_file_that_cannot_be_read_to_the_end_writes_nothing(coordinator):
     after = {model: db.session.scalar(select(func.count()).select_from(model)) for model in (Sample, Tube, Resident)}
     assert after == before
     # the same rows without the broken line are all recorded
-    good = backfill_files.backfill_file(coordinator, current_round().id, io.BytesIO(body[:body.rindex(b"M9999")]),
+    good = paper_forms.backfill_file(coordinator, current_round().id, io.BytesIO(body[:body.rindex(b"M9999")]),
                                         "a.csv")
     assert (good["added"], good["failed"]) == (260, 0)
     assert db.session.scalar(select(func.count()).select_from(Sample)) == before[Sample] + 260
@@ -167,7 +167,7 @@ def test_two_uploads_of_one_file_at_once_record_each_row_once(coordinator, make_
     data, user_id, round_id = text.getvalue().encode("gb18030"), coordinator.id, rnd.id
 
     def upload():
-        return backfill_files.backfill_file(db.session.get(User, user_id), round_id, io.BytesIO(data), "a.csv")
+        return paper_forms.backfill_file(db.session.get(User, user_id), round_id, io.BytesIO(data), "a.csv")
 
     reports = _concurrently(make_app, [upload, upload])
     for report in reports:
@@ -202,7 +202,7 @@ def test_messages_name_columns_and_places_as_coordinators_know_them(client, coor
     undecodable file says where, in the user's language, without Python's own text."""
     rows = [["P0001", "S-HP-001", "昨天", "纸质一", "身份证", id_number(1, "19700101"), "", ""],
             ["P0001", "S-HP-001", "2022-01-10 08:31", "纸质二", "身份证", "120101197001010000", "", ""]]
-    report = backfill_files.backfill_file(coordinator, current_round().id, io.BytesIO(gb18030_csv(rows)), "a.csv")
+    report = paper_forms.backfill_file(coordinator, current_round().id, io.BytesIO(gb18030_csv(rows)), "a.csv")
     assert [r["message"] for r in report["rows"]] == ["采样时间：请填写采样时间，例如 2022-01-10 08:30。",
                                                       "证件号码：身份证号码校验位不符，请核对。"]
     headers = token_for(coordinator)
@@ -262,11 +262,11 @@ def test_backfilled_people_stay_in_the_coordinators_region(coordinator, make_use
     rows = [["P0003", "S-HP-001", "2022-01-10 08:30", "纸质三", "身份证", id_number(3, "19700101"), "", ""]]
     data = gb18030_csv(rows).replace(b"\r\n", b",120102001001\r\n").replace(
         "地址,120102001001".encode("gb18030"), "地址,社区编码".encode("gb18030"))
-    report = backfill_files.backfill_file(coordinator, rnd.id, io.BytesIO(data), "a.csv")
+    report = paper_forms.backfill_file(coordinator, rnd.id, io.BytesIO(data), "a.csv")
     assert report["rows"] == [{"row": 2, "outcome": "failed", "code": "forbidden_region",
                                "message": "社区编码：该社区不在您的管辖范围内。"}]
     # a round of one district takes no new tube at a site of another (admins may work anywhere)
-    from sampling.services.rounds import create_round
+    from sampling.field.rounds import create_round
     admin = make_user("admin")
     district_round = create_round(admin, "和平区加测", 10, "120101")
     district_round.starts_at = rnd.starts_at
@@ -289,7 +289,7 @@ def test_a_workbook_that_breaks_while_read_writes_nothing(coordinator):
     book.save(data)
     before = db.session.scalar(select(func.count()).select_from(Sample))
     with pytest.raises(BadRequest) as refused:
-        backfill_files.backfill_file(coordinator, current_round().id, io.BytesIO(half_a_sheet(data.getvalue())),
+        paper_forms.backfill_file(coordinator, current_round().id, io.BytesIO(half_a_sheet(data.getvalue())),
                                      "纸质.xlsx")
     assert refused.value.code == "unreadable_file"
     db.session.rollback()

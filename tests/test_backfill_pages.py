@@ -50,7 +50,7 @@ def test_entry_errors_stand_under_their_fields_in_the_users_language(client, coo
 
 
 def test_the_page_offers_the_rounds_and_sites_of_the_coordinators_region(client, coordinator, make_user):
-    from sampling.services.rounds import create_round
+    from sampling.field.rounds import create_round
     admin = make_user("admin")
     hedong = create_round(admin, "河东区加测", 10, "120102")
     heping = create_round(admin, "和平区加测", 10, "120101")
@@ -63,7 +63,7 @@ def test_the_page_offers_the_rounds_and_sites_of_the_coordinators_region(client,
     assert sites == ["S-HP-001", "S-HP-002", "S-HP-003"]
     # the API refuses the round the page does not offer
     from sampling.errors import Forbidden
-    from sampling.services import backfill
+    from sampling.field import backfill
     with pytest.raises(Forbidden) as refused:
         backfill.backfill_one(coordinator, hedong.id, {"tube_code": "P0001", "site_code": "S-HP-001",
                                                        "sampled_at": "2022-01-10 08:30", "name": "纸质一",

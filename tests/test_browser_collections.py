@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from sampling.services import samples, tubes
+from sampling.field import samples, tubes
 from tests.conftest import PASSWORD
 from tests.field import backdate_round, cid, current_round, id_number, make_residents, qr
 
@@ -63,7 +63,7 @@ def test_resident_sees_their_individual_result_after_a_positive_pool(page, demo_
     from datetime import timedelta
 
     from sampling.extensions import db
-    from sampling.services import results
+    from sampling.lab import results
     from tests.lab_fixtures import T0, at_the_lab, resident, sealed_tube
     sampler, lab = make_user("sampler", sites=("S-HP-001",)), make_user("lab")
     people = [resident(i) for i in range(10)]

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from sampling.extensions import db
-from sampling.services import boxes, results
+from sampling.lab import boxes, results
 from tests.conftest import PASSWORD
 from tests.lab_fixtures import at_the_lab, resident, sealed_tube
 

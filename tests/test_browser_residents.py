@@ -204,7 +204,7 @@ def test_a_sheet_prints_twelve_cards_per_a4_page(page, demo_city, make_user):
 
     from sampling.extensions import db
     from sampling.models import Region
-    from sampling.services import code_sheets
+    from sampling.residents import code_sheets
     user = make_user("admin", username="printer")
     rows = [[f"居民{i}", "", id_card(f"120101198003{i + 1:02d}00{i % 10}"), "", ""] for i in range(13)]
     community = db.session.scalar(select(Region).where(Region.code == "120101001001"))

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from sampling.extensions import db
-from sampling.tabular import read_rows
+from sampling.kernel.tabular import read_rows
 from tests.conftest import PASSWORD
 from tests.stats_data import at, build_known_round
 

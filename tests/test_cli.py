@@ -3,8 +3,8 @@ import pytest
 from sqlalchemy import func, select
 
 from sampling.extensions import db
+from sampling.kernel.users import authenticate
 from sampling.models import Region, Resident, Round, Sample, Site, Tube, User
-from sampling.services.users import authenticate
 
 REGIONS = "code,name,level,parent_code\n120104,南开区,district,\n120104001,长虹街道,street,120104\n" \
           "120104001001,长虹社区,community,120104001\n"

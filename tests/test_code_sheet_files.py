@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from sampling.errors import BadRequest, ValidationFailed
 from sampling.extensions import db
+from sampling.kernel.tabular import read_records
 from sampling.models import CodeSheet, CodeSheetCard, Resident
-from sampling.services import code_sheets, residents
-from sampling.tabular import read_records
+from sampling.residents import code_sheets, registration
 from tests.test_code_sheets import community, gb18030_csv, volunteer  # noqa: F401 (fixture)
 from tests.test_identity import LEAP, VALID, id_card
 
@@ -145,7 +145,7 @@ def test_list_import_losing_a_race_to_a_registration(volunteer, server, is_postg
     def register_meanwhile():
         with server.app_context():
             for name, number in [("甲", same), ("别人", other)]:
-                residents.register({"name": name, "id_type": "resident_id_card", "id_number": number,
+                registration.register({"name": name, "id_type": "resident_id_card", "id_number": number,
                                     "phone": "13812345678", "region_code": "120101001001"})
             db.session.commit()
             db.session.remove()

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sampling.errors import BadRequest, Forbidden, NotFound
 from sampling.extensions import db
 from sampling.models import CodeSheetCard, Region, Resident
-from sampling.services import code_sheets, codes, residents
+from sampling.residents import code_sheets, codes, registration
 from tests.test_codes import decode_png
 from tests.test_identity import LEAP, VALID, X_CHECK, id_card
 
@@ -79,11 +79,11 @@ def test_sheet_cards_follow_the_list_and_decode(volunteer):
     for card in cards:
         png = base64.b64decode(card["png"].removeprefix("data:image/png;base64,"))
         assert decode_png(png) == [card["qr"]]
-        assert residents.get_by_code(card["qr"]).name == card["name"]
+        assert registration.get_by_code(card["qr"]).name == card["name"]
 
 
 def test_existing_registration_is_found_not_duplicated(volunteer):
-    mine, _ = residents.register({"name": "李奶奶", "id_type": "resident_id_card", "id_number": X_CHECK,
+    mine, _ = registration.register({"name": "李奶奶", "id_type": "resident_id_card", "id_number": X_CHECK,
                                   "phone": "13900000001", "region_code": "120101001001"})
     db.session.commit()
     report = code_sheets.import_list(volunteer, gb18030_csv(ROWS[:2]), "list.csv", community())
@@ -145,9 +145,9 @@ def test_sheet_belongs_to_its_creator_and_admins(volunteer, make_user):
 
 def test_staff_entry_needs_a_community_in_scope_and_no_phone(volunteer):
     data = {"name": "王大爷", "id_type": "resident_id_card", "id_number": VALID, "region_code": "120101001001"}
-    resident, created = residents.register_by_staff(volunteer, data)
+    resident, created = registration.register_by_staff(volunteer, data)
     assert created and resident.source == "staff" and resident.phone is None
-    again, created = residents.register_by_staff(volunteer, data)
+    again, created = registration.register_by_staff(volunteer, data)
     assert again.id == resident.id and not created
     with pytest.raises(Forbidden):
-        residents.register_by_staff(volunteer, {**data, "id_number": LEAP, "region_code": "120102001001"})
+        registration.register_by_staff(volunteer, {**data, "id_number": LEAP, "region_code": "120102001001"})

@@ -6,8 +6,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from sampling.services import codes
-from sampling.services.codes import InvalidCode
+from sampling.residents import codes
+from sampling.residents.codes import InvalidCode
 
 
 def decode_png(data: bytes) -> list[str]:

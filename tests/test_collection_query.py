@@ -2,7 +2,8 @@
 import pytest
 
 from sampling.errors import ValidationFailed
-from sampling.services import query, samples, tubes
+from sampling.field import samples, tubes
+from sampling.lab import query
 from tests.field import cid, current_round, make_residents, qr
 
 
@@ -25,7 +26,7 @@ def test_a_person_sees_their_own_collections(sampled):
 
 
 def test_the_query_shows_the_lab_result(sampled, make_user):
-    from sampling.services import boxes, results
+    from sampling.lab import boxes, results
     sampler, lab = make_user("sampler", sites=("S-HP-001",)), make_user("lab")
     tubes.seal_tube(sampler, "Q0001")
     boxes.create_box(sampler, "QBOX")

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from sampling.services import collisions, rosters
+from sampling.rosters import collisions, uploads
 from tests.collision_data import HEADER_ZH, csv_bytes, id_number, known_case
 from tests.conftest import login
 
@@ -16,7 +16,7 @@ HUGE = (2**31, 2**63, 10**20)
 def ran(demo_city, make_user, client, token_for):
     case = known_case()
     user = make_user("coordinator", region="120101", username="edge_chief")
-    roster, _ = rosters.upload_roster(user, io.BytesIO(csv_bytes(case["rows"])), "r.csv", "r", None)
+    roster, _ = uploads.upload_roster(user, io.BytesIO(csv_bytes(case["rows"])), "r.csv", "r", None)
     collision = collisions.run_collision(user, roster.id, case["round"].id)
     return {"case": case, "user": user, "roster": roster, "collision": collision, "headers": token_for(user)}
 

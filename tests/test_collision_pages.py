@@ -2,7 +2,7 @@
 import io
 import re
 
-from sampling.services import collisions, rosters
+from sampling.rosters import collisions, uploads
 from tests.collision_data import csv_bytes, known_case
 from tests.conftest import csrf_from, login
 
@@ -10,7 +10,7 @@ from tests.conftest import csrf_from, login
 def _setup(make_user):
     user = make_user("coordinator", region="120101", username="grid_chief")
     case = known_case()
-    roster, _ = rosters.upload_roster(user, io.BytesIO(csv_bytes(case["rows"], "gb18030")), "r.csv", "新华里名单",
+    roster, _ = uploads.upload_roster(user, io.BytesIO(csv_bytes(case["rows"], "gb18030")), "r.csv", "新华里名单",
                                       None)
     return user, case, roster
 

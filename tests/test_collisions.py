@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from sampling.errors import NotFound, ValidationFailed
 from sampling.extensions import db
-from sampling.services import collision_lists, collisions, rosters
+from sampling.rosters import collisions, lists, uploads
 from tests.collision_data import HEADER_ZH, csv_bytes, id_number, known_case, resident, sample
 
 
@@ -16,7 +16,7 @@ from tests.collision_data import HEADER_ZH, csv_bytes, id_number, known_case, re
 def case(demo_city, make_user):
     data = known_case()
     data["user"] = make_user("coordinator", region="120101")
-    data["roster"], data["errors"] = rosters.upload_roster(
+    data["roster"], data["errors"] = uploads.upload_roster(
         data["user"], io.BytesIO(csv_bytes(data["rows"], "gb18030")), "名单.csv", "新华里名单", None)
     return data
 
@@ -27,15 +27,15 @@ def test_known_case_has_exact_counts_in_every_category(case):
     assert {k: counts[k] for k in ("roster_total", "tested", "untested", "not_on_roster", "name_mismatch",
                                    "invalid")} == {"roster_total": 8, "tested": 3, "untested": 2,
                                                    "not_on_roster": 1, "name_mismatch": 1, "invalid": 3}
-    untested = list(collision_lists.rows(collision, "untested"))
+    untested = list(lists.rows(collision, "untested"))
     assert [(r[0], r[1], r[2], r[6]) for r in untested] == [(3, "新华里社区", "1号楼", "李四"),
                                                             (5, "滨西社区", "10号楼", "赵六")]
     assert untested[0][7] == "120101********" + case["ids"]["B"][-4:]
     assert untested[0][8] == "13800000002"  # grid workers call ahead: phone in full
-    assert [r[0] for r in collision_lists.rows(collision, "tested")] == [2, 4, 6]
-    assert [r[0] for r in collision_lists.rows(collision, "not_on_roster")] == ["孙八"]
-    assert [r[:3] for r in collision_lists.rows(collision, "name_mismatch", case["user"])] == [(4, "王五", "王六")]
-    assert [(r[0], r[1]) for r in collision_lists.rows(collision, "invalid")] == [
+    assert [r[0] for r in lists.rows(collision, "tested")] == [2, 4, 6]
+    assert [r[0] for r in lists.rows(collision, "not_on_roster")] == ["孙八"]
+    assert [r[:3] for r in lists.rows(collision, "name_mismatch", case["user"])] == [(4, "王五", "王六")]
+    assert [(r[0], r[1]) for r in lists.rows(collision, "invalid")] == [
         (7, "证件号码"), (8, "证件号码"), (9, "姓名")]  # the column as the user knows it
 
 
@@ -57,7 +57,7 @@ def test_rerun_an_hour_later_sees_new_samples_and_keeps_the_old_snapshot(case):
     db.session.commit()
     second = collisions.run_collision(case["user"], case["roster"].id, case["round"].id)
     assert (first.untested, second.untested, second.tested) == (2, 1, 4)
-    assert len(list(collision_lists.rows(first, "untested"))) == 2
+    assert len(list(lists.rows(first, "untested"))) == 2
 
 
 def test_summaries_by_community_and_building(case):
@@ -81,7 +81,7 @@ def test_exports_neutralise_formula_cells(demo_city, make_user, client, token_fo
     for i, payload in enumerate(payloads, start=20):
         rows.append([f"住户{i}", "", id_number(i), "", payload, payload, "1单元", "101", payload])
     rows.append(["=坏\x07名字", "", id_number(40), "", "", "", "", "", ""])  # invalid name, control character
-    roster, _ = rosters.upload_roster(user, io.BytesIO(csv_bytes(rows)), "r.csv", "r", None)
+    roster, _ = uploads.upload_roster(user, io.BytesIO(csv_bytes(rows)), "r.csv", "r", None)
     collision = collisions.run_collision(user, roster.id, rnd.id)
     headers = token_for(user)
     body = client.get(f"/api/v1/collisions/{collision.id}/untested.csv", headers=headers)
@@ -126,8 +126,8 @@ def test_concurrent_runs_keep_their_own_rows(case, server):
         try:
             with server.app_context():
                 collision = collisions.run_collision(db.session.get(User, user_id), roster_id, round_id)
-                untested = list(collision_lists.rows(collision, "untested"))
-                visitors = list(collision_lists.rows(collision, "not_on_roster"))
+                untested = list(lists.rows(collision, "untested"))
+                visitors = list(lists.rows(collision, "not_on_roster"))
                 results.append((collision.id, collision.untested, len(untested), len(visitors)))
                 db.session.remove()
         except Exception as exc:  # reported below
@@ -143,8 +143,8 @@ def test_concurrent_runs_keep_their_own_rows(case, server):
 
 
 def test_latest_community_collision_feeds_the_statistics_completion(case, make_user):
-    from sampling.services.stats import area_stats
-    community_roster, _ = rosters.upload_roster(
+    from sampling.stats.aggregates import area_stats
+    community_roster, _ = uploads.upload_roster(
         case["user"], io.BytesIO(csv_bytes(case["rows"], "gb18030")), "名单.csv", "新华里社区名单", "120101001001")
     collisions.run_collision(case["user"], case["roster"].id, case["round"].id)  # district roster: not split
     collisions.run_collision(case["user"], community_roster.id, case["round"].id,
@@ -167,14 +167,14 @@ def test_name_mismatch_masks_names_registered_outside_the_viewers_region(case, m
     rows = [HEADER_ZH, ["王五", "", case["ids"]["C"], "", "", "", "", "", ""],  # 王六 of 120101001001
             ["某某", "", case["ids"]["H"], "", "", "", "", "", ""],             # 周九 of 120102
             ["钱某", "", id_number(31), "", "", "", "", "", ""]]
-    roster, _ = rosters.upload_roster(case["user"], io.BytesIO(csv_bytes(rows)), "r.csv", "r", None)
+    roster, _ = uploads.upload_roster(case["user"], io.BytesIO(csv_bytes(rows)), "r.csv", "r", None)
     collision = collisions.run_collision(case["user"], roster.id, case["round"].id)
     assert collision.name_mismatch == 3
     expected = [(2, "王五", "王六"), (3, "某某", "周*"), (4, "钱某", "钱*多")]
-    assert [r[:3] for r in collision_lists.rows(collision, "name_mismatch", case["user"])] == expected
-    assert [r[2] for r in collision_lists.rows(collision, "name_mismatch")] == ["王*", "周*", "钱*多"]  # no viewer
+    assert [r[:3] for r in lists.rows(collision, "name_mismatch", case["user"])] == expected
+    assert [r[2] for r in lists.rows(collision, "name_mismatch")] == ["王*", "周*", "钱*多"]  # no viewer
     admin = make_user("admin")
-    assert [r[2] for r in collision_lists.rows(collision, "name_mismatch", admin)] == ["王六", "周九", "钱多多"]
+    assert [r[2] for r in lists.rows(collision, "name_mismatch", admin)] == ["王六", "周九", "钱多多"]
     for fmt in ("csv", "xlsx"):
         body = client.get(f"/api/v1/collisions/{collision.id}/name_mismatch.{fmt}", headers=token_for(case["user"]))
         assert body.status_code == 200
@@ -194,6 +194,6 @@ def test_not_on_roster_lists_only_people_sampled_at_sites_of_the_region(case):
     sample(away, case["round"], "S-HD-001")
     db.session.commit()
     collision = collisions.run_collision(case["user"], case["roster"].id, case["round"].id)
-    listed = {r[0]: r for r in collision_lists.rows(collision, "not_on_roster", case["user"])}
+    listed = {r[0]: r for r in lists.rows(collision, "not_on_roster", case["user"])}
     assert sorted(listed) == ["吴十", "孙八"]
     assert listed["吴十"][1] == "120102********" + id_number(30, "120102")[-4:]

@@ -6,8 +6,8 @@ import pytest
 from flask_babel import force_locale
 from stdnum.cn import ric
 
-from sampling.services import identity
-from sampling.services.identity import InvalidValue
+from sampling.residents import identity
+from sampling.residents.identity import InvalidValue
 
 
 def id_card(body17: str) -> str:

@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from sampling.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sampling.extensions import db
+from sampling.lab import boxes, results
 from sampling.models import Box, Tube, TubeEvent
 from sampling.models.base import utcnow
-from sampling.services import boxes, results
 from tests.lab_fixtures import resident, sealed_tube
 
 

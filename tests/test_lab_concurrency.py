@@ -8,8 +8,8 @@ from sqlalchemy import func, select, text
 
 from sampling.errors import Conflict
 from sampling.extensions import db
+from sampling.lab import boxes, positives, results
 from sampling.models import Box, Tube, TubeEvent, User
-from sampling.services import boxes, positives, results
 from tests.lab_fixtures import at_the_lab, resident, sealed_tube
 
 

@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 
 from sampling.extensions import db
-from sampling.services import boxes, results
+from sampling.lab import boxes, results
 from tests.conftest import csrf_from, login
 from tests.lab_fixtures import at_the_lab, resident, sealed_tube
 

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from sampling.extensions import db
+from sampling.lab import boxes, positives, results
+from sampling.lab.turnaround import turnaround
 from sampling.models import Sample
-from sampling.services import boxes, positives, results
-from sampling.services.turnaround import turnaround
 from tests.lab_fixtures import T0, resident, sample_of, sealed_tube, the_round
 
 
@@ -215,7 +215,7 @@ def test_turnaround_medians_and_90th_percentile(city):
     assert figures["sealed_to_received"] == {"tubes": 3, "median_minutes": 120.0, "p90_minutes": 216.0}
     assert figures["received_to_resulted"]["median_minutes"] == 30.0
     assert figures["sealed_to_resulted"]["p90_minutes"] == 246.0
-    from sampling.services.regions import get_region
+    from sampling.kernel.regions import get_region
     street = turnaround(the_round().id, get_region("120101001002"))
     assert street["sealed_to_received"] == {"tubes": 1, "median_minutes": 240.0, "p90_minutes": 240.0}
     empty = turnaround(the_round().id, get_region("120103"))

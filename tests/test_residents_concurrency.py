@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sampling.errors import Conflict
 from sampling.extensions import db
 from sampling.models import Resident
-from sampling.services import residents
+from sampling.residents import registration
 from tests.test_identity import VALID
 
 THREADS = 8
@@ -21,7 +21,7 @@ def race(server, payloads):
         with server.app_context():
             barrier.wait()
             try:
-                resident, created = residents.register(data)
+                resident, created = registration.register(data)
                 db.session.commit()
                 results[i] = ("ok", resident.id, created)
             except Conflict as exc:

@@ -94,7 +94,7 @@ def test_sheet_is_private_to_its_creator(client, demo_city, make_user, app):
 
     from sampling.extensions import db
     from sampling.models import Region
-    from sampling.services import code_sheets
+    from sampling.residents import code_sheets
     owner = make_user("sampler", sites=("S-HP-001",))
     community = db.session.scalar(select(Region).where(Region.code == "120101001001"))
     sheet = code_sheets.import_list(owner, gb18030_csv(ROWS[:2]), "l.csv", community).sheet

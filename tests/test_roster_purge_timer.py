@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from sampling.extensions import db
 from sampling.models import Roster, TaskRun
-from sampling.services import roster_retention, rosters
+from sampling.rosters import retention, uploads
 from tests.collision_data import HEADER_ZH, csv_bytes, id_number
 
 
@@ -17,13 +17,13 @@ from tests.collision_data import HEADER_ZH, csv_bytes, id_number
 def clock(monkeypatch):
     """The retention module's clock, moved forward by hand."""
     state = {"now": datetime.now(UTC)}
-    monkeypatch.setattr(roster_retention, "utcnow", lambda: state["now"])
+    monkeypatch.setattr(retention, "utcnow", lambda: state["now"])
     return state
 
 
 def _roster(user, name):
     data = csv_bytes([HEADER_ZH, ["张三", "", id_number(1), "", "", "", "", "", ""]])
-    return rosters.upload_roster(user, io.BytesIO(data), f"{name}.csv", name, None)[0]
+    return uploads.upload_roster(user, io.BytesIO(data), f"{name}.csv", name, None)[0]
 
 
 def _age(roster_id, days):

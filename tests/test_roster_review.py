@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from sampling.errors import Conflict, Forbidden
 from sampling.extensions import db
 from sampling.models import Roster
-from sampling.services import collisions, roster_retention, rosters
+from sampling.rosters import collisions, retention, uploads
 from tests.collision_data import csv_bytes, known_case
 from tests.conftest import csrf_from, login
 
@@ -23,7 +23,7 @@ def case(demo_city, make_user):
 
 
 def _upload(case, review=True):
-    return rosters.upload_roster(case["user"], io.BytesIO(case["file"]), "r.csv", "名单", None, review=review)
+    return uploads.upload_roster(case["user"], io.BytesIO(case["file"]), "r.csv", "名单", None, review=review)
 
 
 def test_a_pending_roster_is_previewed_then_accepted(case, make_user):
@@ -33,9 +33,9 @@ def test_a_pending_roster_is_previewed_then_accepted(case, make_user):
         collisions.run_collision(case["user"], roster.id, case["round"].id)
     assert info.value.code == "roster_pending" and collisions.collisions_of(roster) == []
     with pytest.raises(Forbidden):
-        rosters.accept_roster(make_user("coordinator", region="120102"), roster.id)
-    assert rosters.accept_roster(case["user"], roster.id).status == "accepted"
-    assert rosters.accept_roster(case["user"], roster.id).status == "accepted"  # again: nothing changes
+        uploads.accept_roster(make_user("coordinator", region="120102"), roster.id)
+    assert uploads.accept_roster(case["user"], roster.id).status == "accepted"
+    assert uploads.accept_roster(case["user"], roster.id).status == "accepted"  # again: nothing changes
     assert collisions.run_collision(case["user"], roster.id, case["round"].id).untested == 2
     assert _upload(case, review=False)[0].status == "accepted"
 
@@ -43,16 +43,16 @@ def test_a_pending_roster_is_previewed_then_accepted(case, make_user):
 def test_a_pending_roster_is_purged_after_a_day_or_the_retention(case, app):
     pending, _ = _upload(case)
     accepted, _ = _upload(case, review=False)
-    assert roster_retention.expires_at(pending) - pending.created_at == timedelta(hours=24)
-    assert roster_retention.expires_at(accepted) - accepted.created_at == timedelta(days=30)
+    assert retention.expires_at(pending) - pending.created_at == timedelta(hours=24)
+    assert retention.expires_at(accepted) - accepted.created_at == timedelta(days=30)
     for roster in (pending, accepted):
         roster.created_at = datetime.now(UTC) - timedelta(hours=25)
     db.session.commit()
-    assert [r.id for r in rosters.list_rosters(case["user"])] == [accepted.id]
+    assert [r.id for r in uploads.list_rosters(case["user"])] == [accepted.id]
     assert db.session.scalars(select(Roster.id)).all() == [accepted.id]
     app.config["ROSTER_RETENTION_DAYS"] = 0  # a retention shorter than a day applies to pending ones too
     fresh, _ = _upload(case)
-    assert roster_retention.expires_at(fresh) == fresh.created_at
+    assert retention.expires_at(fresh) == fresh.created_at
 
 
 def test_review_through_the_api(case, client, token_for, make_user):

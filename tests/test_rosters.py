@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sampling.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from sampling.extensions import db
 from sampling.models import Collision, CollisionRow, Roster, RosterEntry
-from sampling.services import rosters
+from sampling.rosters import uploads
 from tests.collision_data import HEADER_EN, HEADER_ZH, csv_bytes, id_number, known_case, xlsx_bytes
 
 
@@ -30,7 +30,7 @@ def test_every_encoding_and_header_language(demo_city, make_user, kind, header):
     user = make_user("coordinator", region="120101")
     rows = _rows(header)
     data = xlsx_bytes(rows) if kind == "xlsx" else csv_bytes(rows, kind)
-    roster, errors = rosters.upload_roster(user, io.BytesIO(data), f"名单.{'xlsx' if kind == 'xlsx' else 'csv'}",
+    roster, errors = uploads.upload_roster(user, io.BytesIO(data), f"名单.{'xlsx' if kind == 'xlsx' else 'csv'}",
                                            "名单", None)
     assert (roster.rows_total, roster.rows_valid, errors) == (3, 3, [])
     entries = db.session.execute(select(RosterEntry.name, RosterEntry.id_type, RosterEntry.id_number,
@@ -56,7 +56,7 @@ def test_every_kind_of_bad_row_is_reported_and_good_rows_load(demo_city, make_us
             ["孙\x07八", "", id_number(8), "", "", "", "", "", ""],           # 9 bad name
             ["周九", "", id_number(9), "not a phone", "", "", "", "", ""],    # 10 ok, phone kept as written
             ["吴\x00十", "", id_number(10), "", "社\x00区", "", "", "", ""]]  # 11 ok: NUL characters dropped
-    roster, errors = rosters.upload_roster(user, io.BytesIO(csv_bytes(rows, "gb18030")), "r.csv", "r", None)
+    roster, errors = uploads.upload_roster(user, io.BytesIO(csv_bytes(rows, "gb18030")), "r.csv", "r", None)
     assert (roster.rows_total, roster.rows_valid) == (10, 3)
     assert [(e["row"], e["column"], e["code"]) for e in errors] == [
         (3, "id_number", "invalid_id_number"), (4, "id_number", "invalid_id_number"), (5, "name", "missing_name"),
@@ -69,37 +69,37 @@ def test_unrecognised_headers_need_a_mapping(demo_city, make_user):
     user = make_user("coordinator", region="120101")
     rows = [["户主", "号码", "备注"], ["张三", id_number(1), "x"]]
     with pytest.raises(ValidationFailed) as info:
-        rosters.upload_roster(user, io.BytesIO(csv_bytes(rows)), "r.csv", "r", None)
+        uploads.upload_roster(user, io.BytesIO(csv_bytes(rows)), "r.csv", "r", None)
     assert info.value.code == "unmapped_columns" and set(info.value.fields) == {"name", "id_number"}
-    inspected = rosters.inspect_file(user, io.BytesIO(csv_bytes(rows)), "r.csv")
+    inspected = uploads.inspect_file(user, io.BytesIO(csv_bytes(rows)), "r.csv")
     assert inspected["headers"] == ["户主", "号码", "备注"] and inspected["mapping"]["name"] is None
-    roster, errors = rosters.upload_roster(user, io.BytesIO(csv_bytes(rows)), "r.csv", "r", None,
+    roster, errors = uploads.upload_roster(user, io.BytesIO(csv_bytes(rows)), "r.csv", "r", None,
                                            json.dumps({"name": 0, "id_number": 1}))
     assert (roster.rows_valid, errors) == (1, [])
     with pytest.raises(ValidationFailed):
-        rosters.upload_roster(user, io.BytesIO(csv_bytes(rows)), "r.csv", "r", None, '{"name": 7}')
+        uploads.upload_roster(user, io.BytesIO(csv_bytes(rows)), "r.csv", "r", None, '{"name": 7}')
 
 
 def test_coordinator_of_another_region_is_refused(demo_city, make_user):
     owner = make_user("coordinator", region="120101")
     other = make_user("coordinator", region="120102")
-    roster, _ = rosters.upload_roster(owner, io.BytesIO(csv_bytes(_rows(HEADER_ZH))), "r.csv", "r", None)
+    roster, _ = uploads.upload_roster(owner, io.BytesIO(csv_bytes(_rows(HEADER_ZH))), "r.csv", "r", None)
     with pytest.raises(Forbidden):
-        rosters.get_roster(other, roster.id)
+        uploads.get_roster(other, roster.id)
     with pytest.raises(Forbidden):
-        rosters.upload_roster(other, io.BytesIO(csv_bytes(_rows(HEADER_ZH))), "r.csv", "r", "120101")
-    assert rosters.list_rosters(other) == [] and [r.id for r in rosters.list_rosters(owner)] == [roster.id]
+        uploads.upload_roster(other, io.BytesIO(csv_bytes(_rows(HEADER_ZH))), "r.csv", "r", "120101")
+    assert uploads.list_rosters(other) == [] and [r.id for r in uploads.list_rosters(owner)] == [roster.id]
 
 
 def test_expired_rosters_are_purged_with_their_collisions(demo_city, make_user, app):
-    from sampling.services import collisions
+    from sampling.rosters import collisions
     user = make_user("coordinator", region="120101")
     case = known_case()
-    old, _ = rosters.upload_roster(user, io.BytesIO(csv_bytes(case["rows"])), "old.csv", "old", None)
+    old, _ = uploads.upload_roster(user, io.BytesIO(csv_bytes(case["rows"])), "old.csv", "old", None)
     collisions.run_collision(user, old.id, case["round"].id)
     old.created_at = datetime.now(UTC) - timedelta(days=31)
     db.session.commit()
-    new, _ = rosters.upload_roster(user, io.BytesIO(csv_bytes(case["rows"])), "new.csv", "new", None)
+    new, _ = uploads.upload_roster(user, io.BytesIO(csv_bytes(case["rows"])), "new.csv", "new", None)
     assert db.session.scalar(select(func.count()).select_from(Roster)) == 1
     assert db.session.scalar(select(func.count()).select_from(RosterEntry)) == 8
     assert db.session.scalar(select(func.count()).select_from(Collision)) == 0
@@ -108,7 +108,7 @@ def test_expired_rosters_are_purged_with_their_collisions(demo_city, make_user, 
     db.session.commit()
     app.config["ROSTER_RETENTION_DAYS"] = 7
     with pytest.raises(NotFound):  # expired: gone for users even before the purge runs
-        rosters.get_roster(user, new.id)
+        uploads.get_roster(user, new.id)
     result = app.test_cli_runner().invoke(args=["purge-rosters"])
     assert result.exit_code == 0 and "已删除名单：1 份" in result.output
 
@@ -177,7 +177,7 @@ def test_a_file_that_breaks_midway_leaves_nothing_behind(demo_city, make_user):
     data = csv_bytes(rows) + b"\xff\xfe\xfa broken\n"  # valid UTF-8 for the first 256 KB, then not
     assert len(data) > 256 * 1024
     with pytest.raises(BadRequest) as info:
-        rosters.upload_roster(user, io.BytesIO(data), "r.csv", "r", None)
+        uploads.upload_roster(user, io.BytesIO(data), "r.csv", "r", None)
     assert info.value.code == "unreadable_file"
     assert db.session.scalar(select(func.count()).select_from(Roster)) == 0
     assert db.session.scalar(select(func.count()).select_from(RosterEntry)) == 0
@@ -201,7 +201,7 @@ def test_a_damaged_workbook_is_a_400(demo_city, make_user):
     user = make_user("coordinator", region="120101")
     damaged = io.BytesIO(half_a_sheet(xlsx_bytes(_rows(HEADER_ZH))))
     with pytest.raises(BadRequest) as info:
-        rosters.upload_roster(user, damaged, "r.xlsx", "r", None)
+        uploads.upload_roster(user, damaged, "r.xlsx", "r", None)
     assert info.value.code == "unreadable_file"
     assert db.session.scalar(select(func.count()).select_from(Roster)) == 0
 

@@ -2,7 +2,7 @@
 import pytest
 
 from sampling.errors import NotFound
-from sampling.services.ids import db_id
+from sampling.kernel.ids import db_id
 
 
 def test_admin_opens_and_lists_rounds(client, make_user, token_for):
@@ -51,7 +51,7 @@ def test_positive_id_accepts_only_plain_ids_in_range(value, expected):
 
 
 def test_get_round_by_id_and_out_of_range_ids_are_unknown(app, make_user):
-    from sampling.services.rounds import create_round, get_round
+    from sampling.field.rounds import create_round, get_round
     rnd = create_round(make_user("admin"), "第四轮", 10)
     assert get_round(rnd.id) is rnd and get_round(str(rnd.id)) is rnd
     for bad in (2**31, 2**40, str(2**63), "²", "１", -rnd.id, True, "abc"):

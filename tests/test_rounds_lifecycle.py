@@ -172,8 +172,8 @@ def test_a_tube_opened_while_the_round_closes_waits_and_is_refused(heping, make_
     import time
 
     from sampling.errors import ValidationFailed
+    from sampling.field import rounds, tubes
     from sampling.models import User
-    from sampling.services import rounds, tubes
     if not is_postgres:
         pytest.skip("row locks: PostgreSQL (SQLite writers queue on the database lock)")
     sampler_id = db.session.scalar(select(User.id).where(User.role == "sampler"))

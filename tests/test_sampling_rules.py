@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from sampling.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sampling.extensions import db
+from sampling.field import samples, tubes
 from sampling.models import Resident, Sample, Tube, User
-from sampling.services import samples, tubes
 from tests.field import cid, current_round, forged, make_residents, qr
 
 
@@ -87,7 +87,7 @@ def test_forged_and_unknown_codes_are_refused(field):
         with pytest.raises(ValidationFailed) as refused:
             samples.add_sample(field["sampler"], "T0001", {"qr": code, "client_id": cid()})
         assert refused.value.code == "invalid_code"
-    from sampling.services import codes
+    from sampling.residents import codes
     with pytest.raises(ValidationFailed):  # a genuine signature for a resident who does not exist
         samples.add_sample(field["sampler"], "T0001", {"qr": codes.token_for(999999), "client_id": cid()})
     with pytest.raises(NotFound):

@@ -8,13 +8,13 @@ from openpyxl import load_workbook
 from sqlalchemy import bindparam
 
 from sampling.errors import BadRequest, Forbidden, NotFound
+from sampling.kernel.tabular import read_rows
 from sampling.models import Round
 from sampling.models.base import UTCDateTime
-from sampling.services import stats_hooks
-from sampling.services.stats import area_stats
-from sampling.services.stats_export import to_csv
-from sampling.services.stats_overview import overview
-from sampling.tabular import read_rows
+from sampling.stats import providers
+from sampling.stats.aggregates import area_stats
+from sampling.stats.downloads import to_csv
+from sampling.stats.overview import overview
 from tests.stats_data import HOURLY, SITES
 
 KEYS = ("registered", "sampled", "supplementary", "samples", "tubes", "tubes_open", "tubes_sealed",
@@ -62,7 +62,7 @@ def test_every_level_for_the_city(known, make_user):
 
 
 def test_completion_against_the_roster_collision(known, make_user):
-    stats_hooks.set_roster_provider(lambda round_id: {"120101001001": (6, 5), "120101002001": (2, 1),
+    providers.set_roster_provider(lambda round_id: {"120101001001": (6, 5), "120101002001": (2, 1),
                                                       "120102001001": (4, 2)})
     result = area_stats(make_user("admin"), known["round"].id, "district")
     assert [(r["roster_total"], r["roster_tested"], r["completion"]) for r in result["rows"]] == [

@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 from sampling.errors import Busy, from_database_error
 from sampling.extensions import db
 from sampling.models import Resident, Sample, Site, StatsCommunity, StatsSite, StatsSiteHour, User
-from sampling.services.stats_rebuild import rebuild_stats
+from sampling.stats.triggers.rebuild import rebuild_stats
 from tests.stats_data import HOURLY, REGISTERED, SITES, build_known_round, post_results
 
 TABLES = {"stats_site": 2, "stats_site_hour": 3, "stats_sampler_hour": 4, "stats_person": 2, "stats_community": 1}

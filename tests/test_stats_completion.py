@@ -1,12 +1,12 @@
 """Completion against real roster collisions of community, street and district rosters: each area
-shows its own roster, or the sum of the areas just below it (sampling.services.stats_roster)."""
+shows its own roster, or the sum of the areas just below it (sampling.stats.completion)."""
 import io
 
 import pytest
 
-from sampling.services import collisions, rosters
-from sampling.services.stats import area_stats
-from sampling.services.stats_export import to_csv
+from sampling.rosters import collisions, uploads
+from sampling.stats.aggregates import area_stats
+from sampling.stats.downloads import to_csv
 from tests.collision_data import HEADER_ZH, csv_bytes
 from tests.stats_data import build_known_round
 
@@ -25,7 +25,7 @@ def collide(data, region_code: str, people, strangers: int = 0, **window):
     and run a collision of it against the known round."""
     rows = [HEADER_ZH] + [[f"居民{n}", "其他", f"T{n:05d}", "", "", "", "", "", ""] for n in people]
     rows += [[f"外来{n}", "其他", f"X{region_code}{n}", "", "", "", "", "", ""] for n in range(strangers)]
-    roster, errors = rosters.upload_roster(data["admin"], io.BytesIO(csv_bytes(rows, "gb18030")), "名单.csv",
+    roster, errors = uploads.upload_roster(data["admin"], io.BytesIO(csv_bytes(rows, "gb18030")), "名单.csv",
                                            f"{region_code} 名单", region_code)
     assert errors == []
     return collisions.run_collision(data["admin"], roster.id, data["round"].id, **window)

@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import bindparam
 
 from sampling.models.base import UTCDateTime
-from sampling.services import stats_hooks
-from sampling.services.stats import area_stats
+from sampling.stats import providers
+from sampling.stats.aggregates import area_stats
 from tests.stats_data import LAB_FOLLOWUP, LAB_SITES, post_results
 
 
@@ -22,7 +22,7 @@ FOLLOWUP_KEYS = ("followup_positive_total", "followup_positive_closed", "followu
 
 
 def test_pool_follow_up_plugs_in(known, make_user):
-    stats_hooks.set_followup_provider(lambda round_id: {"S-HP-002": (2, 1, 0, 0), "S-HP-003": (0, 0, 3, 2),
+    providers.set_followup_provider(lambda round_id: {"S-HP-002": (2, 1, 0, 0), "S-HP-003": (0, 0, 3, 2),
                                                         "S-HP-001": (4, 0, 1, 1)})
     rows = area_stats(make_user("admin"), known["round"].id, "street", "120101")["rows"]
     assert [tuple(r[k] for k in FOLLOWUP_KEYS) for r in rows] == [(6, 1, 1, 1, 7, 2), (0, 0, 3, 2, 3, 2)]
@@ -64,7 +64,7 @@ def test_pools_individuals_follow_up_and_turnaround_from_lab_results(known, make
 
 
 def test_no_pool_or_follow_up_figures_before_the_lab(known, make_user):
-    stats_hooks.set_followup_provider(None)
+    providers.set_followup_provider(None)
     totals = area_stats(make_user("admin"), known["round"].id, "district")["totals"]
     assert [totals[k] for k in FOLLOWUP_KEYS] == [None] * 6
     assert [totals[k] for k in LAB_KEYS] == [0, 1, 0, 0, 0, 0, 0, 0, 0, None]
@@ -77,7 +77,7 @@ def test_median_and_90th_percentile_turnaround_on_the_panel(client, app, known, 
     from sqlalchemy import text
 
     from sampling.extensions import db
-    from sampling.services.stats_turnaround import sealing_to_result
+    from sampling.stats.sealing_to_result import sealing_to_result
     from tests.conftest import login
     from tests.stats_data import at
     post_results(known)

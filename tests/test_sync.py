@@ -81,7 +81,7 @@ def _shape(result):
 
 
 def test_set_based_batch_answers_exactly_as_single_scans(client, field, make_user):
-    from sampling.services import samples, tubes
+    from sampling.field import samples, tubes
     other = make_user("sampler", sites=("S-HD-001",))
     tubes.open_tube(other, {"tube_code": "XX001", "round_id": field["round"], "site_code": "S-HD-001"})
     answers = {}
@@ -109,8 +109,8 @@ def test_batch_while_another_phone_fills_the_same_tube(field, make_app):
     """Real concurrent sessions: a batch and single scans race for one tube; nothing is dropped."""
     import threading
 
+    from sampling.field import samples, sync, tubes
     from sampling.models import User
-    from sampling.services import samples, sync, tubes
     tubes.open_tube(field["user"], {"tube_code": "RACE", "round_id": field["round"], "site_code": "S-HP-001"})
     people = field["people"]
     batch = [{"client_id": cid(), "op": "add_sample", "tube_code": "RACE", "qr": qr(p)} for p in people[:10]]
@@ -217,8 +217,8 @@ def test_a_resent_batch_still_in_flight_gets_the_first_answers(field, make_app, 
     applied: both copies answer as the single calls would (201s, then 200s with the same bodies)."""
     import threading
 
+    from sampling.field import sync, tubes
     from sampling.models import User
-    from sampling.services import sync, tubes
     if not is_postgres:
         pytest.skip("row locks: PostgreSQL (SQLite writers queue on the database lock)")
     tubes.open_tube(field["user"], {"tube_code": "DUP1", "round_id": field["round"], "site_code": "S-HP-001"})

@@ -14,8 +14,8 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 
 from sampling.extensions import db
+from sampling.kernel import tokens
 from sampling.models import Sample, Tube
-from sampling.services import tokens
 from tests.conftest import _base_config
 from tests.field import cid, current_round, make_residents, qr
 

@@ -4,9 +4,9 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from sampling.extensions import db
+from sampling.kernel import tokens
 from sampling.models import ApiToken, User
 from sampling.models.base import utcnow
-from sampling.services import tokens
 from tests.conftest import PASSWORD
 
 

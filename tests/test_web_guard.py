@@ -38,7 +38,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client):
 
 
 def test_pages_check_roles_only_through_the_shared_guard():
-    """No page module re-implements the rule (web/guards.py, on services.access.require_role)."""
+    """No page module re-implements the rule (web/guards.py, on kernel.access.require_role)."""
     from pathlib import Path
 
     import sampling.web

@@ -10,8 +10,8 @@ from wtforms import ValidationError
 from sampling.api import bp
 from sampling.errors import BadRequest, Forbidden, Unauthorized
 from sampling.extensions import login_limits
-from sampling.services import tokens, users
-from sampling.services.access import require_role
+from sampling.kernel import tokens, users
+from sampling.kernel.access import require_role
 
 
 def _bearer() -> str | None:

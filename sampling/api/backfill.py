@@ -4,7 +4,7 @@ from flask import g, jsonify, request
 from sampling.api import bp
 from sampling.api.auth import json_body, staff_required
 from sampling.errors import BadRequest
-from sampling.services import backfill, backfill_files
+from sampling.field import backfill, paper_forms
 
 
 @bp.post("/backfill")
@@ -24,4 +24,4 @@ def backfill_upload():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise BadRequest(code="no_file")
-    return jsonify(backfill_files.backfill_file(g.user, request.form.get("round_id"), upload.stream, upload.filename))
+    return jsonify(paper_forms.backfill_file(g.user, request.form.get("round_id"), upload.stream, upload.filename))

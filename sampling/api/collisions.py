@@ -2,11 +2,11 @@
 from flask import current_app, g, jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from sampling import exports
 from sampling.api import bp
 from sampling.api.auth import json_body, staff_required
 from sampling.errors import DomainError, ValidationFailed
-from sampling.services import collision_lists, collisions, rosters
+from sampling.kernel import exports
+from sampling.rosters import collisions, lists, uploads
 
 _STAFF = ("admin", "coordinator")
 
@@ -32,7 +32,7 @@ def _upload():
 @staff_required(*_STAFF)
 def inspect_roster():
     upload = _upload()
-    return jsonify(rosters.inspect_file(g.user, upload.stream, upload.filename))
+    return jsonify(uploads.inspect_file(g.user, upload.stream, upload.filename))
 
 
 _FLAGS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False,
@@ -51,7 +51,7 @@ def _flag(name: str) -> bool:
 @staff_required(*_STAFF)
 def upload_roster():
     upload = _upload()
-    roster, errors = rosters.upload_roster(g.user, upload.stream, upload.filename, request.form.get("name"),
+    roster, errors = uploads.upload_roster(g.user, upload.stream, upload.filename, request.form.get("name"),
                                            request.form.get("region_code"), request.form.get("mapping"),
                                            review=_flag("review"))
     return jsonify(roster_id=roster.id, rows_total=roster.rows_total, rows_valid=roster.rows_valid,
@@ -61,27 +61,27 @@ def upload_roster():
 @bp.post("/rosters/<int:roster_id>/accept")
 @staff_required(*_STAFF)
 def accept_roster(roster_id):
-    return jsonify(rosters.roster_to_dict(rosters.accept_roster(g.user, roster_id)))
+    return jsonify(uploads.roster_to_dict(uploads.accept_roster(g.user, roster_id)))
 
 
 @bp.get("/rosters")
 @staff_required(*_STAFF)
 def list_rosters():
-    return jsonify(rosters=[rosters.roster_to_dict(r) for r in rosters.list_rosters(g.user)])
+    return jsonify(rosters=[uploads.roster_to_dict(r) for r in uploads.list_rosters(g.user)])
 
 
 @bp.get("/rosters/<int:roster_id>")
 @staff_required(*_STAFF)
 def get_roster(roster_id):
-    roster = rosters.get_roster(g.user, roster_id)
-    return jsonify({**rosters.roster_to_dict(roster), "errors": rosters.roster_errors(roster, 100),
+    roster = uploads.get_roster(g.user, roster_id)
+    return jsonify({**uploads.roster_to_dict(roster), "errors": uploads.roster_errors(roster, 100),
                     "collisions": [collisions.collision_to_dict(c) for c in collisions.collisions_of(roster)]})
 
 
 @bp.delete("/rosters/<int:roster_id>")
 @staff_required(*_STAFF)
 def delete_roster(roster_id):
-    rosters.delete_roster(g.user, roster_id)
+    uploads.delete_roster(g.user, roster_id)
     return "", 204
 
 
@@ -106,8 +106,8 @@ def get_collision(collision_id):
 def download(collision, category: str, fmt: str):
     """A list of a collision as a CSV (streamed) or XLSX download, masked for the caller."""
     name = f"collision-{collision.id}-{category}.{fmt}"
-    header, rows = collision_lists.header(category), collision_lists.rows(collision, category, g.user)
-    return exports.download(fmt, header, rows, name, str(collision_lists.TITLES[category]))
+    header, rows = lists.header(category), lists.rows(collision, category, g.user)
+    return exports.download(fmt, header, rows, name, str(lists.TITLES[category]))
 
 
 def _download_view(category: str, fmt: str):

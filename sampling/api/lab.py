@@ -5,10 +5,10 @@ from flask_babel import lazy_gettext as _l
 from sampling.api import bp
 from sampling.api.auth import json_body, staff_required
 from sampling.errors import BadRequest
-from sampling.services import boxes, positives, results
-from sampling.services.access import require_region
-from sampling.services.regions import get_region
-from sampling.services.turnaround import turnaround
+from sampling.kernel.access import require_region
+from sampling.kernel.regions import get_region
+from sampling.lab import boxes, positives, results
+from sampling.lab.turnaround import turnaround
 
 
 def _truthy(value) -> bool:

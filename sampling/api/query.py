@@ -4,7 +4,7 @@ from flask import current_app, jsonify
 from sampling.api import bp
 from sampling.api.auth import json_body
 from sampling.extensions import limiter
-from sampling.services import query
+from sampling.lab import query
 
 
 @bp.post("/query")

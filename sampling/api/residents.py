@@ -9,9 +9,9 @@ from sampling.api import bp
 from sampling.api.auth import json_body, staff_required
 from sampling.errors import BadRequest
 from sampling.extensions import db, limiter
-from sampling.services import code_sheets, codes, communities, residents
+from sampling.residents import code_sheets, codes, communities, registration
 
-STAFF = residents.STAFF_ROLES
+STAFF = registration.STAFF_ROLES
 CODE_MAX_AGE = 365 * 24 * 3600  # a resident's code never changes: its image can be kept
 
 
@@ -24,14 +24,14 @@ def public_read_limit():
 
 
 def code_body(resident) -> dict:
-    card = residents.card(resident)
+    card = registration.card(resident)
     return {**card, "qr_png_url": url_for("api.code_png", qr=card["qr"])}
 
 
 @bp.post("/residents")
 @limiter.shared_limit(public_limit, scope="public")
 def register_resident():
-    resident, created = residents.register(json_body())
+    resident, created = registration.register(json_body())
     db.session.commit()
     return jsonify(code_body(resident)), 201 if created else 200
 
@@ -40,7 +40,7 @@ def register_resident():
 @limiter.shared_limit(public_limit, scope="public")
 def recover_code():
     data = json_body()
-    resident = residents.recover(data.get("id_number"), data.get("name"), data.get("phone"))
+    resident = registration.recover(data.get("id_number"), data.get("name"), data.get("phone"))
     return jsonify(code_body(resident))
 
 
@@ -52,7 +52,7 @@ def _png(token: str) -> bytes:
 @bp.get("/codes/<qr>.png")
 @limiter.shared_limit(public_read_limit, scope="public-read")
 def code_png(qr):
-    resident = residents.get_by_code(qr)
+    resident = registration.get_by_code(qr)
     response = Response(_png(codes.token_for(resident.id)), mimetype="image/png")
     response.headers["Cache-Control"] = f"public, max-age={CODE_MAX_AGE}, immutable"
     return response
@@ -69,7 +69,7 @@ def list_regions():
 @bp.post("/staff/residents")
 @staff_required(*STAFF)
 def staff_register_resident():
-    resident, created = residents.register_by_staff(g.user, json_body())
+    resident, created = registration.register_by_staff(g.user, json_body())
     db.session.commit()
     return jsonify(code_body(resident)), 201 if created else 200
 

@@ -3,7 +3,7 @@ from flask import g, jsonify
 
 from sampling.api import bp
 from sampling.api.auth import json_body, staff_required
-from sampling.services import rounds
+from sampling.field import rounds
 
 
 @bp.get("/rounds")

@@ -5,19 +5,19 @@ from flask_babel import lazy_gettext as _l
 from sampling.api import bp
 from sampling.api.auth import staff_required
 from sampling.errors import BadRequest
-from sampling.services import stats, stats_export, stats_overview
+from sampling.stats import aggregates, downloads, overview
 
 _MIMETYPES = {"csv": "text/csv; charset=utf-8",
               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def _round_id() -> int:
-    return stats.parse_round_id(request.args.get("round_id", ""))
+    return aggregates.parse_round_id(request.args.get("round_id", ""))
 
 
 def _download(body: bytes, result: dict, extension: str) -> Response:
     return Response(body, mimetype=_MIMETYPES[extension], headers={
-        "Content-Disposition": f'attachment; filename="{stats_export.filename(result, extension)}"',
+        "Content-Disposition": f'attachment; filename="{downloads.filename(result, extension)}"',
         "Cache-Control": "no-store"})
 
 
@@ -25,22 +25,22 @@ def _download(body: bytes, result: dict, extension: str) -> Response:
 @staff_required("admin", "coordinator")
 def get_stats():
     round_id, parent, fmt = _round_id(), request.args.get("parent") or None, request.args.get("format", "json")
-    level = request.args.get("level") or (stats.level_below(parent) if parent else "district")
+    level = request.args.get("level") or (aggregates.level_below(parent) if parent else "district")
     if fmt not in ("json", "csv", "xlsx"):
         raise BadRequest(_l("format must be json, csv or xlsx."), code="bad_format")
     if fmt == "xlsx":
-        body, result = stats_export.to_xlsx(g.user, round_id, level, parent)
+        body, result = downloads.to_xlsx(g.user, round_id, level, parent)
         return _download(body, result, "xlsx")
-    result = stats.area_stats(g.user, round_id, level, parent)
+    result = aggregates.area_stats(g.user, round_id, level, parent)
     if fmt == "csv":
-        return _download(stats_export.to_csv(result), result, "csv")
+        return _download(downloads.to_csv(result), result, "csv")
     return jsonify(result)
 
 
 @bp.get("/stats/overview")
 @staff_required("admin", "coordinator")
 def get_stats_overview():
-    result = stats_overview.overview(g.user, _round_id(), request.args.get("parent") or None)
+    result = overview.overview(g.user, _round_id(), request.args.get("parent") or None)
     for point in result["hourly"]:
         point["hour"] = point["hour"].isoformat()
     return jsonify(result)

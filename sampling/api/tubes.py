@@ -3,7 +3,7 @@ from flask import g, jsonify, request
 
 from sampling.api import bp
 from sampling.api.auth import json_body, staff_required
-from sampling.services import samples, tubes
+from sampling.field import samples, tubes
 
 FIELD = ("admin", "coordinator", "sampler")
 

@@ -1,8 +1,8 @@
 """The data model. Every table is created and changed only through migrations."""
-from sampling.models.code_sheets import CodeSheet, CodeSheetCard
+from sampling.models.field import ClientOperation, Round, RoundStatus, Sample, Tube, TubeStatus
 from sampling.models.lab import RESULTS, Box, BoxStatus, TubeAction, TubeEvent
 from sampling.models.regions import Region, RegionLevel, Site
-from sampling.models.residents import IdType, Resident, ResidentSource
+from sampling.models.residents import CodeSheet, CodeSheetCard, IdType, Resident, ResidentSource
 from sampling.models.rosters import (
     Collision,
     CollisionCategory,
@@ -12,8 +12,6 @@ from sampling.models.rosters import (
     RosterStatus,
     TaskRun,
 )
-from sampling.models.rounds import Round, RoundStatus
-from sampling.models.sampling import ClientOperation, Sample, Tube, TubeStatus
 from sampling.models.stats import StatsCommunity, StatsPerson, StatsSamplerHour, StatsSite, StatsSiteHour
 from sampling.models.users import ApiToken, Role, User, user_sites
 

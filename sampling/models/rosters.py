@@ -12,9 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sampling.extensions import db
 from sampling.models.base import UTCDateTime, utcnow
+from sampling.models.field import Round
 from sampling.models.regions import Region
 from sampling.models.residents import BigId
-from sampling.models.rounds import Round
 
 
 class RosterStatus(str, enum.Enum):
@@ -129,7 +129,7 @@ class CollisionRow(db.Model):
     )
 
     # No foreign keys here: a check per inserted row costs as much as the anti-join itself. The
-    # rows are deleted with their roster by services.rosters (and only written by a run).
+    # rows are deleted with their roster by rosters.uploads (and only written by a run).
     collision_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     category: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     entry_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=0)

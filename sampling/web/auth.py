@@ -8,7 +8,7 @@ from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from sampling.extensions import login_limits, login_manager
-from sampling.services import users
+from sampling.kernel import users
 from sampling.web import bp
 
 

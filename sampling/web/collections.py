@@ -9,8 +9,10 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from sampling.errors import DomainError
 from sampling.extensions import limiter
-from sampling.services import backfill, backfill_files, identity, query
-from sampling.services.backfill import BEIJING
+from sampling.field import backfill, paper_forms
+from sampling.field.backfill import BEIJING
+from sampling.lab import query
+from sampling.residents import identity
 from sampling.web import bp
 from sampling.web.guards import role_required
 
@@ -95,7 +97,7 @@ def backfill_page():
             errors = [str(exc.message)] + _field_errors(entry, exc)
     elif upload.upload.data and upload.validate_on_submit():
         try:
-            report = backfill_files.backfill_file(current_user, upload.round_id.data, upload.file.data.stream,
+            report = paper_forms.backfill_file(current_user, upload.round_id.data, upload.file.data.stream,
                                                   upload.file.data.filename)
         except DomainError as exc:
             errors = [str(exc.message)] + _field_errors(upload, exc)

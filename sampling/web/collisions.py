@@ -9,12 +9,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from wtforms import DateTimeLocalField, SelectField, SubmitField
 from wtforms.validators import Optional
 
-from sampling import exports
 from sampling.errors import DomainError
 from sampling.extensions import db
-from sampling.services import collision_lists, collisions, roster_retention, rosters
-from sampling.services.roster_rows import FIELD_LABELS, FIELDS, REQUIRED
-from sampling.services.rounds import list_rounds
+from sampling.field.rounds import list_rounds
+from sampling.kernel import exports
+from sampling.rosters import collisions, lists, retention, uploads
+from sampling.rosters.entries import FIELD_LABELS, FIELDS, REQUIRED
 from sampling.web import bp
 
 PRINT_LIMIT = 5000
@@ -36,7 +36,7 @@ def _user():
 
 
 # Requests that purge expired rosters when a purge is due: rosters, collisions and the dashboard
-# (which refreshes itself), on every app server; a cheap check, see roster_retention.purge_if_due.
+# (which refreshes itself), on every app server; a cheap check, see retention.purge_if_due.
 _PURGING_MODULES = ("sampling.api.collisions", "sampling.web.collisions", "sampling.web.stats", "sampling.api.stats")
 
 
@@ -46,7 +46,7 @@ def _purge_rosters_when_due():
     if view is None or view.__module__ not in _PURGING_MODULES:
         return
     try:
-        roster_retention.purge_if_due()
+        retention.purge_if_due()
     except SQLAlchemyError:  # a chore: a busy database must not fail the user's request
         db.session.rollback()
         current_app.logger.warning("roster purge skipped", exc_info=True)
@@ -62,8 +62,8 @@ def _confirmed() -> None:
 @login_required
 def rosters_page():
     user = _user()
-    return render_template("rosters/list.html", rosters=rosters.list_rosters(user),
-                           regions=rosters.upload_regions(user), expires_at=rosters.expires_at,
+    return render_template("rosters/list.html", rosters=uploads.list_rosters(user),
+                           regions=uploads.upload_regions(user), expires_at=uploads.expires_at,
                            fields=[(f, str(FIELD_LABELS[f]), f in REQUIRED) for f in FIELDS],
                            default_region=user.region.code if user.region else "",
                            max_upload_bytes=current_app.config["ROSTER_MAX_UPLOAD_MB"] * 1024 * 1024)
@@ -73,7 +73,7 @@ def rosters_page():
 @login_required
 def roster_page(roster_id):
     user = _user()
-    roster = rosters.get_roster(user, roster_id)
+    roster = uploads.get_roster(user, roster_id)
     form = CollideForm()
     form.round_id.choices = [(r.id, r.name) for r in list_rounds(user)]
     status = 200
@@ -82,7 +82,7 @@ def roster_page(roster_id):
         if collision is not None:
             return redirect(url_for("web.collision_page", collision_id=collision.id))
     return render_template("rosters/detail.html", roster=roster, form=form, confirm_form=ConfirmForm(),
-                           errors=rosters.roster_errors(roster, 100), expires_at=rosters.expires_at(roster),
+                           errors=uploads.roster_errors(roster, 100), expires_at=uploads.expires_at(roster),
                            past=collisions.collisions_of(roster)), status
 
 
@@ -121,7 +121,7 @@ def _local(moment):
 @login_required
 def delete_roster_page(roster_id):
     _confirmed()
-    discarded = rosters.delete_roster(_user(), roster_id)
+    discarded = uploads.delete_roster(_user(), roster_id)
     flash(_("The roster was discarded.") if discarded else _("The roster was deleted."), "info")
     return redirect(url_for("web.rosters_page"))
 
@@ -130,7 +130,7 @@ def delete_roster_page(roster_id):
 @login_required
 def accept_roster_page(roster_id):
     _confirmed()
-    roster = rosters.accept_roster(_user(), roster_id)
+    roster = uploads.accept_roster(_user(), roster_id)
     flash(_("The roster was accepted: compare it with a round."), "info")
     return redirect(url_for("web.roster_page", roster_id=roster.id))
 
@@ -138,8 +138,8 @@ def accept_roster_page(roster_id):
 @bp.get("/rosters/<int:roster_id>/errors.csv")
 @login_required
 def roster_errors_csv(roster_id):
-    roster = rosters.get_roster(_user(), roster_id)
-    return exports.download("csv", collision_lists.header("invalid"), collision_lists.invalid_rows(roster.id),
+    roster = uploads.get_roster(_user(), roster_id)
+    return exports.download("csv", lists.header("invalid"), lists.invalid_rows(roster.id),
                             f"roster-{roster.id}-errors.csv", "")
 
 
@@ -150,7 +150,7 @@ def collision_page(collision_id):
     return render_template("rosters/collision.html", collision=collision, rerun_form=ConfirmForm(),
                            by_community=collisions.summary(collision),
                            by_building=collisions.summary(collision, by_building=True),
-                           categories=[(c, collision_lists.TITLES[c]) for c in collisions.CATEGORIES])
+                           categories=[(c, lists.TITLES[c]) for c in collisions.CATEGORIES])
 
 
 @bp.post("/collisions/<int:collision_id>/rerun")
@@ -169,10 +169,10 @@ def rerun_collision_page(collision_id):
 def collision_print_page(collision_id):
     collision = collisions.get_collision(_user(), collision_id)
     community, building = request.args.get("community"), request.args.get("building")
-    groups, truncated = collision_lists.print_groups(collision, community, building, PRINT_LIMIT)
+    groups, truncated = lists.print_groups(collision, community, building, PRINT_LIMIT)
     return render_template("rosters/print.html", collision=collision, groups=groups, truncated=truncated,
                            community=community, building=building, limit=PRINT_LIMIT,
-                           count=collision_lists.untested_count(collision, community, building))
+                           count=lists.untested_count(collision, community, building))
 
 
 @bp.app_template_filter("field_time")

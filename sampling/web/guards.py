@@ -1,9 +1,9 @@
-"""The role guard of every staff page, on the rule the API uses (services.access.require_role)."""
+"""The role guard of every staff page, on the rule the API uses (kernel.access.require_role)."""
 from functools import wraps
 
 from flask_login import current_user, login_required
 
-from sampling.services.access import require_role
+from sampling.kernel.access import require_role
 
 
 def role_required(*roles):

@@ -12,8 +12,9 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SubmitField
 
 from sampling.errors import DomainError
-from sampling.exports import download
-from sampling.services import positives, results, rounds
+from sampling.field import rounds
+from sampling.kernel.exports import download
+from sampling.lab import positives, results
 from sampling.web import bp
 from sampling.web.guards import role_required
 

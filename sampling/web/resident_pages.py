@@ -2,7 +2,7 @@
 them: my codes (the family list, kept on the phone), registration and code recovery."""
 from flask import Response, redirect, render_template, url_for
 
-from sampling.services import identity
+from sampling.residents import identity
 from sampling.web import bp
 
 SW_VERSION = "me-v1"  # bump when the shell changes; the worker then drops its old cache

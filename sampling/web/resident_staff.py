@@ -10,7 +10,7 @@ from wtforms import SelectField, StringField
 
 from sampling.errors import DomainError, ValidationFailed
 from sampling.extensions import db
-from sampling.services import code_sheets, communities, identity, residents
+from sampling.residents import code_sheets, communities, identity, registration
 from sampling.web import bp
 from sampling.web.guards import role_required
 
@@ -59,14 +59,14 @@ def _entry_form(user, **kwargs) -> EntryForm:
 
 
 @bp.route("/staff/residents/new", methods=["GET", "POST"])
-@role_required(*residents.STAFF_ROLES)
+@role_required(*registration.STAFF_ROLES)
 def staff_resident_entry():
     user = _staff()
     form = _entry_form(user)
     card, created = None, False
     if form.validate_on_submit():
         try:
-            resident, created = residents.register_by_staff(user, {f.name: f.data for f in form
+            resident, created = registration.register_by_staff(user, {f.name: f.data for f in form
                                                                    if f.name != "csrf_token"})
             db.session.commit()
             card = code_sheets.print_card(resident.id, resident.name, resident.id_number,
@@ -83,7 +83,7 @@ def staff_resident_entry():
 
 
 @bp.route("/staff/code-sheets/new", methods=["GET", "POST"])
-@role_required(*residents.STAFF_ROLES)
+@role_required(*registration.STAFF_ROLES)
 def staff_code_sheet_upload():
     user = _staff()
     form = UploadForm()
@@ -108,7 +108,7 @@ def staff_code_sheet_upload():
 
 
 @bp.get("/staff/code-sheets/<int:sheet_id>")
-@role_required(*residents.STAFF_ROLES)
+@role_required(*registration.STAFF_ROLES)
 def code_sheet(sheet_id):
     """The print-ready sheet: every card of the list on A4 pages, streamed as it renders."""
     sheet = code_sheets.get_sheet(_staff(), sheet_id)

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from sampling.models import IdType
-from sampling.services.identity import ID_TYPE_LABELS
+from sampling.residents.identity import ID_TYPE_LABELS
 from sampling.web import bp
 from sampling.web.guards import role_required
 

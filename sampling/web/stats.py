@@ -6,14 +6,14 @@ from flask import current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from sampling.extensions import login_manager
+from sampling.field import rounds
+from sampling.kernel.access import can_access_region, require_role
+from sampling.kernel.regions import get_region
 from sampling.models import Role
-from sampling.services import rounds
-from sampling.services.access import can_access_region, require_role
-from sampling.services.regions import get_region
-from sampling.services.stats import LEVELS, area_stats, breadcrumb, child_level, level_below, parse_round_id
-from sampling.services.stats_export import LEVEL_NAMES, columns
-from sampling.services.stats_overview import overview
-from sampling.services.stats_turnaround import sealing_to_result
+from sampling.stats.aggregates import LEVELS, area_stats, breadcrumb, child_level, level_below, parse_round_id
+from sampling.stats.downloads import LEVEL_NAMES, columns
+from sampling.stats.overview import overview
+from sampling.stats.sealing_to_result import sealing_to_result
 from sampling.web import bp, stats_charts
 
 

@@ -1,6 +1,6 @@
 // What the phone can tell about a scanned code without the server.
 
-// A resident's personal code: "S1" + 24 characters of base32 (sampling/services/codes.py TOKEN_PATTERN).
+// A resident's personal code: "S1" + 24 characters of base32 (sampling/residents/codes.py TOKEN_PATTERN).
 export const RESIDENT_CODE = /^S1[A-Z2-7]{24}$/;
 // A tube barcode: 4 to 64 printable characters without spaces (Code 128, Code 39, QR ...).
 export const TUBE_CODE = /^[\x21-\x7E]{4,64}$/;

@@ -2,7 +2,7 @@
 
 collision_rows has no foreign keys and no surrogate key on purpose: a run inserts hundreds of
 thousands of rows, and a per-row check or a second index would cost as much as the collision's
-anti-join. Its rows are deleted with their roster by services.rosters.
+anti-join. Its rows are deleted with their roster by rosters.uploads.
 
 Revision ID: 0004
 Revises: 0006b

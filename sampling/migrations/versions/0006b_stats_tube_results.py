@@ -9,7 +9,7 @@ Revises: 0006
 from alembic import op
 from sqlalchemy import inspect
 
-from sampling import stats_triggers as st
+from sampling.stats.triggers import definitions as st
 
 revision = '0006b'
 down_revision = '0006'
@@ -33,7 +33,7 @@ def upgrade():
     parts = st.tube_parts(dialect, "0006b")
     for statement in st.drop_tube_triggers(dialect) + st.tube_triggers(dialect, parts, WATCHED, EXTRA):
         bind.exec_driver_sql(statement)
-    from sampling.services.stats_rebuild import rebuild_sql
+    from sampling.stats.triggers.rebuild import rebuild_sql
     for statement in rebuild_sql(dialect, None, revision="0006b"):
         bind.exec_driver_sql(statement)
 

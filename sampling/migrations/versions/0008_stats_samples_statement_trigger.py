@@ -6,7 +6,7 @@ Revises: 0004
 """
 from alembic import op
 
-from sampling import stats_batch_trigger
+from sampling.stats.triggers import statement
 
 revision = '0008'
 down_revision = '0004'
@@ -18,7 +18,7 @@ def upgrade():
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return  # SQLite has no statement-level triggers; its row triggers stay
-    for statement in stats_batch_trigger.install():
+    for statement in statement.install():
         bind.exec_driver_sql(statement)
 
 
@@ -26,5 +26,5 @@ def downgrade():
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
-    for statement in stats_batch_trigger.uninstall():
+    for statement in statement.uninstall():
         bind.exec_driver_sql(statement)

@@ -1,7 +1,7 @@
 """stats: pools are tubes of more than one person; 1-in-1 tubes count as individual results
 
 Adds stats_site.positive_individuals / invalid_individuals, re-creates the tubes triggers with the
-contributions of sampling.stats_triggers.tube_parts(..., "0012") (a tube's capacity is watched too)
+contributions of sampling.stats.triggers.definitions.tube_parts(..., "0012") (a tube's capacity is watched too)
 and recomputes the tube counters of the existing rows from the tubes (no samples are read).
 
 Revision ID: 0012
@@ -10,8 +10,8 @@ Revises: 0010
 import sqlalchemy as sa
 from alembic import op
 
-from sampling import stats_triggers as st
-from sampling.services.stats_rebuild import tube_counters_sql
+from sampling.stats.triggers import definitions as st
+from sampling.stats.triggers.rebuild import tube_counters_sql
 
 revision = '0012'
 down_revision = '0010'

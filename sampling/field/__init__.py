@@ -1,0 +1,1 @@
+"""The field: rounds, tubes, samples, admission rules, exactly-once, sync, backfill."""

@@ -1,0 +1,1 @@
+"""The shared kernel: text rules, ids, accounts and scopes, regions, tabular files, exports."""

@@ -1,0 +1,1 @@
+"""Residents and their codes: registration, identity documents, codes, code sheets."""

@@ -1,0 +1,1 @@
+"""Rosters and collisions: uploads, entries, collisions, their lists, retention."""

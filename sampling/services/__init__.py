@@ -1,1 +1,0 @@
-"""The service layer: one module per domain concept. Nothing here touches ``request``."""

@@ -1,0 +1,1 @@
+"""Statistics: aggregates kept by triggers, overview, downloads, completion, providers."""

@@ -1,0 +1,1 @@
+"""The statistics triggers: their definitions, the statement-level trigger, rebuilds."""
