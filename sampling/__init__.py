@@ -75,7 +75,7 @@ def create_app(config: Mapping | None = None) -> Flask:
     providers.set_followup_provider(positives.followup_by_site)
     providers.set_roster_provider(collisions.completion_by_region)
 
-    from sampling.web import menus
-    menus.register(app)
+    from sampling.web import pages
+    pages.register(app)
     app.jinja_env.globals.update(get_locale=lambda: str(get_locale()), lang_url=i18n.switch_url)
     return app

@@ -8,17 +8,13 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # routes register on import
 from sampling.api import (  # noqa: E402,F401
     auth,
-    backfill,
-    collisions,
     errors,
+    field,
     lab,
-    query,
     residents,
-    rounds,
+    rosters,
     spec,
     stats,
-    sync,
-    tubes,
 )
 
 if os.environ.get("BENCH_CEILING") == "1":  # benchmark-only bare endpoints (scripts/bench_*.py)

@@ -5,12 +5,10 @@ bp = Blueprint("web", __name__)
 
 from sampling.web import (  # noqa: E402,F401  (routes register on import)
     auth,
-    collections,
-    collisions,
+    field,
     lab,
     pages,
-    resident_pages,
-    resident_staff,
-    scan,
+    residents,
+    rosters,
     stats,
 )

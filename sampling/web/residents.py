@@ -1,6 +1,7 @@
-"""Staff pages for people without phones (录入身份证信息生成二维码): type ID card details and
-print a code slip; upload a list and print a whole sheet of code cards in one action."""
-from flask import flash, render_template, request, stream_template
+"""Residents' pages: their own pages under /me/ (my codes, registration, code recovery; covered by
+the service worker /me/sw.js), and staff pages for people without phones (录入身份证信息生成二维码:
+one code slip, or a sheet of code cards from a list)."""
+from flask import Response, flash, redirect, render_template, request, stream_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,6 +14,40 @@ from sampling.extensions import db
 from sampling.residents import code_sheets, communities, identity, registration
 from sampling.web import bp
 from sampling.web.guards import role_required
+
+SW_VERSION = "me-v1"  # bump when the shell changes; the worker then drops its old cache
+
+
+@bp.get("/me")
+def my_codes_redirect():
+    return redirect(url_for("web.my_codes"))
+
+
+@bp.get("/me/")
+def my_codes():
+    """The codes kept on this phone (one's own and family members'); works offline."""
+    return render_template("residents/my_codes.html")
+
+
+@bp.get("/me/register")
+def register():
+    return render_template("residents/register.html", id_types=identity.ID_TYPE_LABELS)
+
+
+@bp.get("/me/recover")
+def recover():
+    return render_template("residents/recover.html")
+
+
+@bp.get("/me/sw.js")
+def service_worker():
+    """The residents' service worker; served from /me/ so its scope is /me/ (not the staff pages)."""
+    shell = [url_for("web.my_codes"), url_for("static", filename="css/app.css"),
+             url_for("static", filename="css/me.css"), url_for("static", filename="js/me.js")]
+    body = render_template("residents/sw.js", version=SW_VERSION, shell=shell)
+    response = Response(body, mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 class EntryForm(FlaskForm):

@@ -37,7 +37,7 @@ def _user():
 
 # Requests that purge expired rosters when a purge is due: rosters, collisions and the dashboard
 # (which refreshes itself), on every app server; a cheap check, see retention.purge_if_due.
-_PURGING_MODULES = ("sampling.api.collisions", "sampling.web.collisions", "sampling.web.stats", "sampling.api.stats")
+_PURGING_MODULES = ("sampling.api.rosters", "sampling.web.rosters", "sampling.web.stats", "sampling.api.stats")
 
 
 @bp.before_app_request
