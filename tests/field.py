@@ -51,3 +51,12 @@ def forged(resident: Resident) -> str:
     """The resident's code with its last character changed: the signature no longer matches."""
     genuine = qr(resident)
     return genuine[:-1] + ("B" if genuine[-1] == "A" else "A")
+
+
+def outcome_of(answer) -> str:
+    """A field use case's outcome as the tests compare it: "done" (by this call), "repeat" (done
+    before, answered from the record), or a refusal's error code."""
+    from sampling.errors import DomainError
+    if isinstance(answer, DomainError):
+        return answer.code
+    return "repeat" if answer.repeat else "done"

@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 from sampling.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from sampling.extensions import db
-from sampling.field import samples, tubes
+from sampling.field import replay, samples, tubes
 from sampling.models import Resident, Sample, Tube, User
-from tests.field import cid, current_round, forged, make_residents, qr
+from tests.field import cid, current_round, forged, make_residents, outcome_of, qr
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_a_tube_code_is_used_once_ever(field):
 
 def test_full_tube_is_sealed_and_accepts_nothing_more(field):
     open_tube(field, capacity=5)
-    answers = [scan(field, p)[1] for p in field["people"][:5]]
+    answers = [scan(field, p).body for p in field["people"][:5]]
     assert [a["tube"]["count"] for a in answers] == [1, 2, 3, 4, 5]
     assert answers[-1]["tube"]["status"] == "sealed"
     tube = db.session.scalar(select(Tube).where(Tube.code == "T0001"))
@@ -56,8 +56,7 @@ def test_resident_once_per_tube_and_flagged_once_per_round(field):
     with pytest.raises(samples.AlreadySampled) as again:
         scan(field, person, "T0002")
     assert again.value.previous["site_code"] == "S-HP-001" and again.value.previous["tube_code"] == "T0001"
-    status, _body = scan(field, person, "T0002", resample=True)
-    assert status == 201
+    assert not scan(field, person, "T0002", resample=True).repeat
     flags = db.session.execute(select(Sample.resample).where(Sample.resident_id == person.id)
                                .order_by(Sample.id)).scalars().all()
     assert flags == [False, True]
@@ -98,14 +97,14 @@ def test_undo_only_while_open_and_a_replayed_add_stays_undone(field):
     open_tube(field, capacity=5)
     op = cid()
     person = field["people"][0]
-    status, first = samples.add_sample(field["sampler"], "T0001", {"qr": qr(person), "client_id": op})
+    first = samples.add_sample(field["sampler"], "T0001", {"qr": qr(person), "client_id": op}).body
     samples.undo_sample(field["sampler"], first["sample_id"])
     assert db.session.scalar(select(Tube.sample_count)) == 0
-    status, again = samples.add_sample(field["sampler"], "T0001", {"qr": qr(person), "client_id": op})
-    assert status == 200 and again == first
+    again = samples.add_sample(field["sampler"], "T0001", {"qr": qr(person), "client_id": op})
+    assert again.repeat and again.body == first
     assert db.session.scalar(select(func.count()).select_from(Sample)) == 0
     for p in field["people"][1:6]:
-        _s, last = scan(field, p)
+        last = scan(field, p).body
     with pytest.raises(Conflict) as refused:
         samples.undo_sample(field["sampler"], last["sample_id"])
     assert refused.value.code == "tube_sealed"
@@ -118,13 +117,13 @@ def test_supplementary_registration_creates_or_finds_the_resident(field):
                "phone": "13800000000"}
     from tests.field import id_number
     details["id_number"] = id_number(7, "20000101")
-    status, body = samples.add_sample(field["sampler"], "T0001", {"resident": details, "client_id": cid()})
+    added = samples.add_sample(field["sampler"], "T0001", {"resident": details, "client_id": cid()})
+    body = added.body
     resident = db.session.scalar(select(Resident).where(Resident.name == "李四"))
-    assert status == 201 and resident.source == "supplementary" and resident.community.code == "120101001001"
+    assert not added.repeat and resident.source == "supplementary" and resident.community.code == "120101001001"
     sample = db.session.get(Sample, body["sample_id"])
     assert sample.supplementary is True
-    status, _body = samples.add_sample(field["sampler"], "T0002",
-                                       {"resident": details, "client_id": cid(), "resample": True})
+    samples.add_sample(field["sampler"], "T0002", {"resident": details, "client_id": cid(), "resample": True})
     assert db.session.scalar(select(func.count()).select_from(Resident).where(Resident.name == "李四")) == 1
 
 
@@ -167,8 +166,8 @@ def test_two_phones_filling_one_tube_never_overfill_it(field, make_app):
             answers = []
             for rid in ids:
                 try:
-                    answers.append(samples.add_sample(user, "T0001", {"qr": qr(db.session.get(Resident, rid)),
-                                                                     "client_id": cid()})[0])
+                    answers.append(outcome_of(samples.add_sample(user, "T0001", {
+                        "qr": qr(db.session.get(Resident, rid)), "client_id": cid()})))
                 except Conflict as exc:
                     answers.append(exc.code)
             return answers
@@ -177,8 +176,8 @@ def test_two_phones_filling_one_tube_never_overfill_it(field, make_app):
     outcomes = _concurrently(make_app, [phone(halves[0]), phone(halves[1])])
     for outcome in outcomes:
         assert isinstance(outcome, list), outcome
-    admitted = sum(a == 201 for outcome in outcomes for a in outcome)
-    refused = [a for outcome in outcomes for a in outcome if a != 201]
+    admitted = sum(a == "done" for outcome in outcomes for a in outcome)
+    refused = [a for outcome in outcomes for a in outcome if a != "done"]
     db.session.expire_all()
     tube = db.session.scalar(select(Tube).where(Tube.code == "T0001"))
     assert admitted == 10 and tube.sample_count == 10 and tube.status == "sealed"
@@ -192,11 +191,12 @@ def test_two_phones_opening_the_same_code_one_wins(field, make_app):
     def job():
         user = db.session.get(User, user_id)
         try:
-            return tubes.open_tube(user, {"tube_code": "RACE1", "round_id": field["round"], "site_code": "S-HP-001"})[0]
+            return outcome_of(tubes.open_tube(user, {"tube_code": "RACE1", "round_id": field["round"],
+                                                     "site_code": "S-HP-001"}))
         except Conflict as exc:
             return exc.code
 
-    assert sorted(map(str, _concurrently(make_app, [job, job, job]))) == ["201", "tube_code_used", "tube_code_used"]
+    assert sorted(map(str, _concurrently(make_app, [job, job, job]))) == ["done", "tube_code_used", "tube_code_used"]
 
 
 def test_phones_scanning_sealing_and_undoing_at_one_site_never_deadlock(field, make_app, is_postgres):
@@ -215,19 +215,19 @@ def test_phones_scanning_sealing_and_undoing_at_one_site_never_deadlock(field, m
         def job():
             user, answers = db.session.get(User, user_id), []
             for i, rid in enumerate(people[n * 20:(n + 1) * 20]):
-                status, body = samples.add_sample(user, f"DL{n}{i // 5}", {"qr": qr(db.session.get(Resident, rid)),
-                                                                          "client_id": cid()})
-                answers.append(status)
+                added = samples.add_sample(user, f"DL{n}{i // 5}", {"qr": qr(db.session.get(Resident, rid)),
+                                                                   "client_id": cid()})
+                answers.append(outcome_of(added))
                 if i % 7 == 1:
-                    samples.undo_sample(user, body["sample_id"])
-                    answers.append(204)
+                    samples.undo_sample(user, added.body["sample_id"])
+                    answers.append("undone")
             return answers
         return job
 
     outcomes = _concurrently(make_app, [phone(n) for n in range(6)])
     for outcome in outcomes:
         assert isinstance(outcome, list), outcome
-        assert set(outcome) == {201, 204}
+        assert set(outcome) == {"done", "undone"}
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Sample)) == 6 * (20 - 3)
     assert_exact()
@@ -251,9 +251,9 @@ def test_one_resident_scanned_into_two_tubes_at_once_is_admitted_once(field, mak
             return job
 
         outcomes = _concurrently(make_app, [phone(f"TW{attempt}A"), phone(f"TW{attempt}B")])
-        admitted = [o for o in outcomes if isinstance(o, tuple)]
+        admitted = [o for o in outcomes if isinstance(o, replay.Outcome)]
         refused = [o for o in outcomes if isinstance(o, samples.AlreadySampled)]
-        assert len(admitted) == 1 and admitted[0][0] == 201 and len(refused) == 1, outcomes
+        assert len(admitted) == 1 and not admitted[0].repeat and len(refused) == 1, outcomes
         db.session.expire_all()
         where = db.session.scalar(select(Tube.code).join(Sample, Sample.tube_id == Tube.id)
                                   .where(Sample.resident_id == field["people"][attempt].id))
@@ -263,7 +263,7 @@ def test_one_resident_scanned_into_two_tubes_at_once_is_admitted_once(field, mak
 
 
 def test_one_client_id_sent_twice_at_once_lands_once_with_one_answer(field, make_app):
-    """A phone's retry overtakes its first request: both get the same body (201, then 200), one sample."""
+    """A phone's retry overtakes its first request: both get the same body (done, then a repeat), one sample."""
     open_tube(field)
     user_id = field["sampler"].id
     for attempt in range(3):
@@ -273,9 +273,9 @@ def test_one_client_id_sent_twice_at_once_lands_once_with_one_answer(field, make
             return samples.add_sample(db.session.get(User, user_id), "T0001", dict(body))
 
         outcomes = _concurrently(make_app, [job, job])
-        assert all(isinstance(o, tuple) for o in outcomes), outcomes
-        assert sorted(status for status, _answer in outcomes) == [200, 201]
-        assert outcomes[0][1] == outcomes[1][1] and outcomes[0][1]["tube"]["count"] == attempt + 1
+        assert all(isinstance(o, replay.Outcome) for o in outcomes), outcomes
+        assert sorted(outcome_of(o) for o in outcomes) == ["done", "repeat"]
+        assert outcomes[0].body == outcomes[1].body and outcomes[0].body["tube"]["count"] == attempt + 1
         db.session.expire_all()
         assert db.session.scalar(select(func.count()).select_from(Sample)
                                  .where(Sample.client_id == body["client_id"])) == 1

@@ -2,11 +2,11 @@
 queued work (offline-first phones); backfill of paper forms; the public collection query."""
 from flask import current_app, g, jsonify, request
 
-from sampling.api import bp
 from sampling.api.auth import json_body, staff_required
-from sampling.errors import BadRequest
+from sampling.api.blueprint import bp
+from sampling.errors import BadRequest, DomainError
 from sampling.extensions import limiter
-from sampling.field import backfill, paper_forms, rounds, samples, sync, tubes
+from sampling.field import backfill, paper_forms, replay, rounds, samples, sync, tubes
 from sampling.lab import query
 
 
@@ -43,8 +43,7 @@ def list_sites():
 @bp.post("/tubes")
 @staff_required(*FIELD)
 def open_tube():
-    status, body = tubes.open_tube(g.user, json_body())
-    return jsonify(body), status
+    return _answer("open_tube", tubes.open_tube(g.user, json_body()))
 
 
 @bp.get("/tubes/<tube_code>")
@@ -56,8 +55,7 @@ def get_tube(tube_code):
 @bp.post("/tubes/<tube_code>/samples")
 @staff_required(*FIELD)
 def add_sample(tube_code):
-    status, body = samples.add_sample(g.user, tube_code, json_body())
-    return jsonify(body), status
+    return _answer("add_sample", samples.add_sample(g.user, tube_code, json_body()))
 
 
 @bp.post("/tubes/<tube_code>/seal")
@@ -65,8 +63,7 @@ def add_sample(tube_code):
 def seal_tube(tube_code):
     data = request.get_json(silent=True)
     client_id = data.get("client_id") if isinstance(data, dict) else None
-    status, body = tubes.seal_tube(g.user, tube_code, client_id)
-    return jsonify(body), status
+    return _answer("seal", tubes.seal_tube(g.user, tube_code, client_id))
 
 
 @bp.delete("/samples/<int:sample_id>")
@@ -79,7 +76,32 @@ def undo_sample(sample_id):
 @bp.post("/sync")
 @staff_required("admin", "coordinator", "sampler")
 def sync_batch():
-    return jsonify(results=sync.sync(g.user, json_body()))
+    results = []
+    for item, outcome in sync.sync(g.user, json_body()):
+        op, client_id = (item.get("op"), item.get("client_id")) if isinstance(item, dict) else (None, None)
+        status, body = answered(op, outcome)
+        results.append({"client_id": client_id if isinstance(client_id, str) else None, "status": status,
+                        "body": body})
+    return jsonify(results=results)
+
+
+_CREATING = ("open_tube", "add_sample")
+
+
+def answered(op, outcome: replay.Outcome | DomainError) -> tuple[int, dict | None]:
+    """The status and body of a field operation's outcome, the same for its single endpoint and
+    for its item in a sync batch: 201 for what this request created, 200 for a repeat answered
+    from the record (and for a seal), 204 for an undo; a refusal's own status and error body."""
+    if isinstance(outcome, DomainError):
+        return outcome.status, outcome.to_dict()
+    if op == "undo":
+        return 204, None
+    return (201 if op in _CREATING and not outcome.repeat else 200), outcome.body
+
+
+def _answer(op: str, outcome: replay.Outcome):
+    status, body = answered(op, outcome)
+    return jsonify(body), status
 
 
 @bp.post("/backfill")

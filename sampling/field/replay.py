@@ -2,14 +2,15 @@
 
 A phone that loses its network (or its answer) sends the same operation again with the same
 client_id; the first success is recorded with its answer, and every repeat gets that answer
-(status 200 instead of 201) and changes nothing. Only successes consume a client_id: a refused
-operation (4xx) may be sent again with the same client_id once its cause is gone.
+(marked as a repeat) and changes nothing. Only successes consume a client_id: a refused
+operation may be sent again with the same client_id once its cause is gone.
 
 A client_id replays only to the user who sent it first: another user sending it gets 409
 ``client_id_reused``, never the first user's answer (which names a resident, masked) — the
 repeats of a phone come from the sampler logged in on it.
 """
 import uuid
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -17,6 +18,15 @@ from sqlalchemy import select
 from sampling.errors import Conflict, ValidationFailed
 from sampling.extensions import db
 from sampling.models import ClientOperation, User
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What an operation sent with a client_id did: its answer (``body``), and whether it was done
+    before and is answered from the record (``repeat``) rather than done by this request."""
+
+    body: dict | None
+    repeat: bool = False
 
 
 def clean_client_id(raw, required: bool = True) -> str | None:
@@ -63,8 +73,8 @@ def recorded(user: User, client_id: str | None) -> ClientOperation | None:
     return earlier
 
 
-def record(client_id: str | None, op: str, user_id: int | None, status: int, body) -> None:
+def record(client_id: str | None, op: str, user_id: int | None, body) -> None:
     """Record a successful outcome of ``user_id``'s operation in the current transaction
     (committed with the operation)."""
     if client_id is not None:
-        db.session.add(ClientOperation(client_id=client_id, op=op, user_id=user_id, status=status, body=body))
+        db.session.add(ClientOperation(client_id=client_id, op=op, user_id=user_id, body=body))

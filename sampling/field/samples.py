@@ -61,10 +61,10 @@ class Clash(Exception):
         super().__init__(client_id)
         self.user, self.client_id, self.tube_code, self.resident_id = user, client_id, tube_code, resident_id
 
-    def explain(self) -> tuple[int, dict]:
+    def explain(self) -> replay.Outcome:
         earlier = replayed_add(self.user, self.client_id)
         if earlier is not None:
-            return 200, earlier
+            return replay.Outcome(earlier, repeat=True)
         tube = find_tube(self.tube_code)
         if self.resident_id is not None:
             if db.session.scalar(select(Sample.id).where(Sample.tube_id == tube.id,
@@ -114,11 +114,11 @@ def _flag(data: dict, name: str) -> bool:
     return value
 
 
-def _refusal(user: User, tube_code: str, client_id: str, resident_id: int) -> tuple[int, dict]:
+def _refusal(user: User, tube_code: str, client_id: str, resident_id: int) -> replay.Outcome:
     """Why the tube took no place: a replay (answered), or the refusal to raise."""
     earlier = replayed_add(user, client_id)
     if earlier is not None:
-        return 200, earlier
+        return replay.Outcome(earlier, repeat=True)
     if db.session.get(Resident, resident_id) is None:  # a genuine signature, but no such resident
         raise codes.InvalidCode()
     tube = find_tube(tube_code)
@@ -128,9 +128,10 @@ def _refusal(user: User, tube_code: str, client_id: str, resident_id: int) -> tu
     raise tube_full()
 
 
-def apply_add(user: User, tube_code, data: dict) -> tuple[int, dict]:
+def apply_add(user: User, tube_code, data: dict) -> replay.Outcome:
     """Add a resident to an open tube in the current transaction, by scanned code (``qr``) or by
-    supplementary registration (``resident``): (201, body), or (200, the first body) for a repeat.
+    supplementary registration (``resident``): the sample and its tube, or the first answer marked
+    as a repeat.
     Raises a DomainError, or :class:`Clash` (roll back, then ``explain()``)."""
     require_role(user, FIELD_ROLES)
     client_id = replay.clean_client_id(data.get("client_id"))
@@ -143,7 +144,7 @@ def apply_add(user: User, tube_code, data: dict) -> tuple[int, dict]:
     if supplementary:
         resident = _register_on_site(user, tube_code, data.get("resident"), client_id)
         if isinstance(resident, dict):
-            return 200, resident
+            return replay.Outcome(resident, repeat=True)
         resident_id = resident.id
     else:
         resident_id = codes.resident_id_from_token(data.get("qr"))  # CPU only: the HMAC
@@ -156,7 +157,7 @@ def apply_add(user: User, tube_code, data: dict) -> tuple[int, dict]:
     if row is None:
         return _refusal(user, tube_code, client_id, resident_id)
     sample_id, count, capacity, name, id_number = row
-    return 201, sample_body(sample_id, SimpleNamespace(name=name, id_number=id_number), count, capacity)
+    return replay.Outcome(sample_body(sample_id, SimpleNamespace(name=name, id_number=id_number), count, capacity))
 
 
 def _register_on_site(user: User, tube_code: str, details, client_id: str) -> Resident | dict:
@@ -176,7 +177,7 @@ def _register_on_site(user: User, tube_code: str, details, client_id: str) -> Re
     return resident
 
 
-def add_sample(user: User, tube_code, data: dict) -> tuple[int, dict]:
+def add_sample(user: User, tube_code, data: dict) -> replay.Outcome:
     """Add a sample and commit (see :func:`apply_add`)."""
     try:
         result = apply_add(user, tube_code, data)
@@ -203,12 +204,12 @@ def find_sample(sample_id=None, client_id: str | None = None) -> Sample:
 
 
 def apply_undo(user: User, sample_id=None, sample_client_id: str | None = None,
-               client_id: str | None = None) -> tuple[int, None]:
+               client_id: str | None = None) -> replay.Outcome:
     """Take a sample out of its tube while the tube is open (one atomic decrement). The add it
     undoes stays answered: repeating that add later changes nothing."""
     require_role(user, FIELD_ROLES)
     if replay.recorded(user, client_id) is not None:
-        return 204, None
+        return replay.Outcome(None, repeat=True)
     sample = find_sample(sample_id, replay.clean_client_id(sample_client_id, required=False))
     tube = sample.tube
     require_site(user, tube.site)
@@ -219,12 +220,12 @@ def apply_undo(user: User, sample_id=None, sample_client_id: str | None = None,
         raise Conflict(_l("This tube is sealed; a sample can no longer be taken out."), code="tube_sealed")
     if sample.client_id is not None:
         # the add stays answered to the sampler who sent it (whoever undoes it)
-        replay.record(sample.client_id, "add_sample", sample.sampler_id, 201,
+        replay.record(sample.client_id, "add_sample", sample.sampler_id,
                       sample_body(sample.id, sample.resident, sample.position, tube.capacity))
     db.session.delete(sample)
     db.session.flush()
-    replay.record(client_id, "undo", user.id, 204, None)
-    return 204, None
+    replay.record(client_id, "undo", user.id, None)
+    return replay.Outcome(None)
 
 
 def undo_sample(user: User, sample_id) -> None:

@@ -96,14 +96,14 @@ def _replayed_open(user: User, client_id: str | None) -> dict | None:
     return tube_body(tube, tube.site.code, count=0, status=TubeStatus.OPEN.value)
 
 
-def apply_open(user: User, data: dict) -> tuple[int, dict]:
-    """Open a tube in the current transaction: (201, body), or (200, the same body) for a repeat
-    of an open with the same client_id. Conflict ``tube_code_used`` for a code seen before."""
+def apply_open(user: User, data: dict) -> replay.Outcome:
+    """Open a tube in the current transaction: the tube's description, marked as a repeat for a
+    repeat of an open with the same client_id. Conflict ``tube_code_used`` for a code seen before."""
     require_role(user, FIELD_ROLES)
     client_id = replay.clean_client_id(data.get("client_id"), required=False)
     earlier = _replayed_open(user, client_id)
     if earlier is not None:
-        return 200, earlier
+        return replay.Outcome(earlier, repeat=True)
     code = clean_tube_code(data.get("tube_code"))
     rnd, site = _round_and_site(user, data)
     capacity = _capacity(data.get("capacity"), rnd)
@@ -117,26 +117,26 @@ def apply_open(user: User, data: dict) -> tuple[int, dict]:
     except IntegrityError:  # opened at the same moment by another phone, or the same request twice
         earlier = _replayed_open(user, client_id)
         if earlier is not None:
-            return 200, earlier
+            return replay.Outcome(earlier, repeat=True)
         raise _code_used(code) from None
-    return 201, tube_body(tube, site.code)
+    return replay.Outcome(tube_body(tube, site.code))
 
 
 def _code_used(code: str) -> Conflict:
     return Conflict(_l("Tube %(code)s has been used before; take a new tube.", code=code), code="tube_code_used")
 
 
-def open_tube(user: User, data: dict) -> tuple[int, dict]:
+def open_tube(user: User, data: dict) -> replay.Outcome:
     """Open a tube and commit (see :func:`apply_open`)."""
     return committed(apply_open, user, data)
 
 
-def apply_seal(user: User, tube_code, client_id: str | None = None) -> tuple[int, dict]:
-    """Seal an open tube (封管) early; sealing a sealed tube again answers the same."""
+def apply_seal(user: User, tube_code, client_id: str | None = None) -> replay.Outcome:
+    """Seal an open tube (封管) early: its status and count; sealing a sealed tube again answers the same."""
     require_role(user, FIELD_ROLES)
     earlier = replay.recorded(user, client_id)
     if earlier is not None:
-        return 200, earlier.body
+        return replay.Outcome(earlier.body, repeat=True)
     tube = find_tube(tube_code)
     require_site(user, tube.site)
     count = db.session.scalar(
@@ -148,11 +148,11 @@ def apply_seal(user: User, tube_code, client_id: str | None = None) -> tuple[int
         if status != TubeStatus.SEALED.value:
             raise Conflict(_l("This tube has already left the site."), code="tube_shipped")
     body = {"status": TubeStatus.SEALED.value, "count": count}
-    replay.record(client_id, "seal", user.id, 200, body)
-    return 200, body
+    replay.record(client_id, "seal", user.id, body)
+    return replay.Outcome(body)
 
 
-def seal_tube(user: User, tube_code, client_id: str | None = None) -> tuple[int, dict]:
+def seal_tube(user: User, tube_code, client_id: str | None = None) -> replay.Outcome:
     """Seal a tube and commit (see :func:`apply_seal`)."""
     return committed(apply_seal, user, tube_code, replay.clean_client_id(client_id, required=False))
 

@@ -143,8 +143,8 @@ class Sample(db.Model):
 
 
 class ClientOperation(db.Model):
-    """An operation a phone sent with its own ``client_id`` (UUID), recorded with the answer it
-    got, so that a retried or replayed operation is applied exactly once and answered the same.
+    """An operation a phone sent with its own ``client_id`` (UUID), recorded with its answer body,
+    so that a retried or replayed operation is applied exactly once and answered the same.
     Samples carry their client_id themselves; a row here records the other operations (open,
     seal, undo) and the adds whose sample was later undone."""
 
@@ -153,6 +153,5 @@ class ClientOperation(db.Model):
     client_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     op: Mapped[str] = mapped_column(String(16))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    status: Mapped[int]
     body: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,9 +1,10 @@
 """Batch sync of work a phone queued while offline (or just batched): open_tube, add_sample, seal, undo.
 
-Each item is answered as its single endpoint would answer it (status + body), in order. Every
-item carries the phone's client_id, and each operation is applied exactly once per client_id:
-a batch sent twice (the answer was lost, the server died mid-request) changes nothing the second
-time and gets the same answers (200 instead of 201). Nothing is answered before it is committed.
+Each item gets the outcome its single use case would give (the API answers it as the single
+endpoint would), in order. Every item carries the phone's client_id, and each operation is applied
+exactly once per client_id: a batch sent twice (the answer was lost, the server died mid-request)
+changes nothing the second time and gets the same answers, marked as repeats. Nothing is answered
+before it is committed.
 
 Runs of consecutive scans (add_sample by code) are applied set-based (see :mod:`sampling.field.sync.runs`);
 everything else item by item, each in a savepoint.
@@ -52,19 +53,18 @@ def check_items(data: dict) -> list:
     return items
 
 
-def _error(exc: DomainError) -> tuple[int, dict]:
-    return exc.status, exc.to_dict()
+Answer = replay.Outcome | DomainError  # what became of one item: done (or done before), or refused
 
 
-def apply_item(user: User, item) -> tuple[int, dict | None]:
-    """Apply one item in a savepoint; its answer as (status, body). Does not commit."""
+def apply_item(user: User, item) -> Answer:
+    """Apply one item in a savepoint: its outcome, or the DomainError that refused it. Does not commit."""
     if not isinstance(item, dict):
-        return _error(ValidationFailed(_l("Each item must be an object."), code="invalid_item"))
+        return ValidationFailed(_l("Each item must be an object."), code="invalid_item")
     op = item.get("op")
     apply = _APPLY.get(op) if isinstance(op, str) else None
     if apply is None:
-        return _error(ValidationFailed(fields={"op": _l("op must be one of: %(ops)s.", ops=", ".join(OPS))},
-                                       code="unknown_op"))
+        return ValidationFailed(fields={"op": _l("op must be one of: %(ops)s.", ops=", ".join(OPS))},
+                                code="unknown_op")
     for _attempt in range(2):
         try:
             with db.session.begin_nested():
@@ -73,20 +73,20 @@ def apply_item(user: User, item) -> tuple[int, dict | None]:
             try:
                 return clash.explain()
             except DomainError as exc:
-                return _error(exc)
+                return exc
         except DomainError as exc:
-            return _error(exc)
+            return exc
         except IntegrityError:
             continue  # a concurrent twin of this operation committed first: now it replays
         except (DataError, OperationalError, OverflowError) as exc:  # this item's value, or a deadlock
             known = from_database_error(exc)
             if known is None:
                 raise
-            return _error(known)
-    return _error(Busy())
+            return known
+    return Busy()
 
 
-def _apply_run(user: User, run: list[dict]) -> list[tuple[int, dict | None]]:
+def _apply_run(user: User, run: list[dict]) -> list[Answer]:
     """A run of plain scans, set-based, in a transaction of its own; one by one when the database
     refuses a row or a value of it, or chose this run as the victim of a deadlock (the whole run is
     rolled back first; one by one, each scan takes its locks alone)."""
@@ -124,9 +124,9 @@ def begin_writing() -> None:
         db.session.execute(text("BEGIN IMMEDIATE"))
 
 
-def sync(user: User, data: dict) -> list[dict]:
-    """Apply a batch in order; one result per item: {client_id, status, body}. Each run of scans,
-    and each other item, is committed before the next is applied (short row locks)."""
+def sync(user: User, data: dict) -> list[tuple[object, Answer]]:
+    """Apply a batch in order: each item with what became of it. Each run of scans, and each other
+    item, is committed before the next is applied (short row locks)."""
     require_role(user, tubes.FIELD_ROLES)
     items = check_items(data)
     answers = []
@@ -141,9 +141,4 @@ def sync(user: User, data: dict) -> list[dict]:
     except BaseException:
         db.session.rollback()
         raise
-    results = []
-    for item, (status, body) in zip(items, answers, strict=True):
-        client_id = item.get("client_id") if isinstance(item, dict) else None
-        results.append({"client_id": client_id if isinstance(client_id, str) else None, "status": status,
-                        "body": body})
-    return results
+    return list(zip(items, answers, strict=True))

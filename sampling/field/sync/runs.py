@@ -18,17 +18,13 @@ from sampling.field.sync import statements
 from sampling.field.tubes import unknown_tube
 from sampling.models import Site, TubeStatus, User
 from sampling.models.base import utcnow
-from sampling.residents import codes, registration
+from sampling.residents import codes
 
 
 def is_plain_scan(item) -> bool:
     """An add_sample by scanned code without a resample request: what a run can take."""
     return (isinstance(item, dict) and item.get("op") == "add_sample" and "resident" not in item
             and item.get("resample", False) is False)
-
-
-def _error(exc: DomainError) -> tuple[int, dict]:
-    return exc.status, exc.to_dict()
 
 
 class _Item:
@@ -44,7 +40,7 @@ class _Item:
                 raise unknown_tube(self.code)
             self.resident_id = codes.resident_id_from_token(item.get("qr"))
         except DomainError as exc:
-            self.answer = _error(exc)
+            self.answer = exc
 
 
 def _replays(client_ids: list[str]) -> dict[str, tuple[int | None, dict]]:
@@ -78,8 +74,8 @@ def _previous(resident_ids: set[int], round_ids: set[int]) -> dict[tuple[int, in
             for r in statements.previous(resident_ids, round_ids)}
 
 
-def apply_run(user: User, items: list[dict]) -> list[tuple[int, dict]]:
-    """Apply plain scans in order in the current transaction; one (status, body) per item.
+def apply_run(user: User, items: list[dict]) -> list[replay.Outcome | DomainError]:
+    """Apply plain scans in order in the current transaction; one outcome (or refusal) per item.
     Raises IntegrityError when the database refuses a row: roll back, then go one by one."""
     run = [_Item(item) for item in items]
     live = [it for it in run if it.answer is None]
@@ -114,7 +110,7 @@ def apply_run(user: User, items: list[dict]) -> list[tuple[int, dict]]:
     if admitted:
         _write(user, admitted, tubes, people, now)
     for it, first in repeats:
-        it.answer = (200, first.answer[1])
+        it.answer = replay.Outcome(first.answer.body, repeat=True)
     return [it.answer for it in run]
 
 
@@ -122,25 +118,25 @@ def _decide(it: _Item, user: User, earlier, tubes, people, members, previous):
     """The refusal or replay answer for one scan, or None when it is admitted."""
     if it.client_id in earlier:
         owner, body = earlier[it.client_id]
-        return (200, body) if replay.is_owner(user, owner) else _error(replay.reused())
+        return replay.Outcome(body, repeat=True) if replay.is_owner(user, owner) else replay.reused()
     if it.resident_id not in people:
-        return _error(codes.InvalidCode())
+        return codes.InvalidCode()
     tube = tubes.get(it.code)
     if tube is None:
-        return _error(unknown_tube(it.code))
+        return unknown_tube(it.code)
     if not tube["allowed"]:
-        return _error(Forbidden(code="forbidden_site"))
+        return Forbidden(code="forbidden_site")
     if tube["status"] != TubeStatus.OPEN.value:
-        return _error(samples.tube_sealed())
+        return samples.tube_sealed()
     if tube["count"] >= tube["capacity"]:
-        return _error(samples.tube_full())
+        return samples.tube_full()
     if it.resident_id in members[tube["id"]]:
-        return _error(samples.already_in_tube())
+        return samples.already_in_tube()
     earlier_sample = previous.get((tube["round_id"], it.resident_id))
     if earlier_sample is not None:
         if earlier_sample["site_code"] is None:  # admitted earlier in this very run
             earlier_sample = _site_filled(earlier_sample, tubes[earlier_sample["tube_code"]])
-        return _error(samples.AlreadySampled(earlier_sample))
+        return samples.AlreadySampled(earlier_sample)
     return None
 
 
@@ -155,10 +151,8 @@ def _write(user: User, admitted, tubes, people, now) -> None:
         {"tube_id": tube["id"], "resident_id": it.resident_id, "round_id": tube["round_id"], "site_id": tube["site_id"],
          "client_id": it.client_id, "position": count} for it, tube, count in admitted], now)
     for it, tube, count in admitted:
-        it.answer = (201, {"sample_id": ids[it.client_id], "resident": registration.masked(people[it.resident_id]),
-                           "tube": {"count": count, "capacity": tube["capacity"],
-                                    "status": TubeStatus.SEALED.value if count >= tube["capacity"]
-                                    else TubeStatus.OPEN.value}})
+        it.answer = replay.Outcome(samples.sample_body(ids[it.client_id], people[it.resident_id], count,
+                                                       tube["capacity"]))
     changed = [{"id": t["id"], "start": t["start"], "count": t["count"], "status": t["status"],
                 "sealed": t["sealed_now"]} for t in tubes.values() if t["count"] != t["start"]]
     if changed:
