@@ -59,12 +59,11 @@ def create_app(config: Mapping | None = None) -> Flask:
             return None  # deactivated, or the password was reset since this session began
         return user
 
-    from sampling import api, web
-    from sampling.api import errors as api_errors
+    from sampling import api, error_handlers, web
     csrf.exempt(api.bp)  # the API checks bearer tokens, or CSRF itself for session callers
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)
-    api_errors.register(app)
+    error_handlers.register(app)
 
     from sampling import cli
     cli.register(app)

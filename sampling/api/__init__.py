@@ -1,10 +1,6 @@
 """The JSON API under /api/v1: a public contract for phones and hand-held scanners."""
 import os
 
-from flask import Blueprint
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
 # routes register on import
 from sampling.api import (  # noqa: E402,F401
     auth,
@@ -16,6 +12,7 @@ from sampling.api import (  # noqa: E402,F401
     spec,
     stats,
 )
+from sampling.api.blueprint import bp  # noqa: F401  (the app factory registers it)
 
 if os.environ.get("BENCH_CEILING") == "1":  # benchmark-only bare endpoints (scripts/bench_*.py)
     from sampling.api import bench  # noqa: F401

@@ -7,7 +7,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
-from sampling.api import bp
+from sampling.api.blueprint import bp
 from sampling.errors import BadRequest, Forbidden, Unauthorized
 from sampling.extensions import login_limits
 from sampling.kernel import tokens, users

@@ -8,7 +8,7 @@ import uuid
 from flask import jsonify, request
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, insert
 
-from sampling.api import bp
+from sampling.api.blueprint import bp
 from sampling.extensions import db
 from sampling.models import Sample
 from sampling.models.base import UTCDateTime, utcnow

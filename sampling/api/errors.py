@@ -1,15 +1,12 @@
 """Every API error is JSON: {"error": {"code", "message"}}, never an HTML page."""
-import traceback
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_babel import gettext as _
-from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from sampling.errors import DomainError, from_database_error
+from sampling.errors import DomainError
 
-_HTTP_CODES = {
+HTTP_CODES = {
     400: ("bad_request", "The request could not be understood."),
     401: ("unauthorized", "Please log in."),
     403: ("forbidden", "You are not allowed to do this."),
@@ -33,7 +30,7 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
 
 
 def http_error(exc: HTTPException):
-    code, message = _HTTP_CODES.get(exc.code or 500, ("error", "The request failed."))
+    code, message = HTTP_CODES.get(exc.code or 500, ("error", "The request failed."))
     return error_response(exc.code or 500, code, _(message))
 
 
@@ -43,58 +40,6 @@ def domain_error(exc: DomainError):
 
 def wants_api_error() -> bool:
     return request.path.startswith("/api/")
-
-
-def register(app) -> None:
-    """Route errors under /api/ to JSON; leave the web pages' handlers alone."""
-
-    @app.errorhandler(DomainError)
-    def _domain(exc):
-        if wants_api_error():
-            return domain_error(exc)
-        from sampling.web.errors import render_domain_error
-        return render_domain_error(exc)
-
-    @app.errorhandler(CSRFError)
-    def _csrf(exc):
-        if wants_api_error():  # the API checks its session callers' CSRF itself; this is a safety net
-            return error_response(400, "csrf", _("The page is out of date; reload it and try again."))
-        from sampling.web.errors import csrf_expired
-        return csrf_expired()
-
-    @app.errorhandler(HTTPException)
-    def _http(exc):
-        if wants_api_error():
-            return http_error(exc)
-        from sampling.web.errors import render_http_error
-        return render_http_error(exc)
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc):
-        from sampling.extensions import db
-        db.session.rollback()
-        known = from_database_error(exc)
-        if known is not None:  # the caller's value, or contention: a 4xx / 503, not a fault
-            current_app.logger.warning("%s on %s %s: %s", known.code, request.method, request.path,
-                                       type(exc).__name__)
-            return _domain(known)
-        if isinstance(exc, DBAPIError):
-            # the driver's text can quote a row's values (an ID number in a unique key's DETAIL):
-            # logged by kind, state, constraint and code path only (Personal Information Protection)
-            orig = exc.orig
-            current_app.logger.error(
-                "unhandled database error on %s %s: %s sqlstate=%s constraint=%s\n%s", request.method, request.path,
-                type(orig).__name__, getattr(orig, "sqlstate", None),
-                getattr(getattr(orig, "diag", None), "constraint_name", None),
-                "".join(traceback.format_tb(exc.__traceback__)))
-        else:
-            current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        if wants_api_error():
-            return error_response(500, "internal", _(_HTTP_CODES[500][1]))
-        from werkzeug.exceptions import InternalServerError
-
-        from sampling.web.errors import render_http_error
-        return render_http_error(InternalServerError())
 
 
 # Keep the English source strings visible to the translation extractor.

@@ -2,8 +2,8 @@
 from flask import g, jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from sampling.api import bp
 from sampling.api.auth import json_body, staff_required
+from sampling.api.blueprint import bp
 from sampling.errors import BadRequest
 from sampling.kernel.access import require_region
 from sampling.kernel.regions import get_region

@@ -5,8 +5,8 @@ from functools import lru_cache
 from flask import Response, current_app, g, jsonify, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from sampling.api import bp
 from sampling.api.auth import json_body, staff_required
+from sampling.api.blueprint import bp
 from sampling.errors import BadRequest
 from sampling.extensions import db, limiter
 from sampling.residents import code_sheets, codes, communities, registration

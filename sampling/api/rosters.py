@@ -2,8 +2,8 @@
 from flask import current_app, g, jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from sampling.api import bp
 from sampling.api.auth import json_body, staff_required
+from sampling.api.blueprint import bp
 from sampling.errors import DomainError, ValidationFailed
 from sampling.kernel import exports
 from sampling.rosters import collisions, lists, uploads

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from flask import jsonify
 
-from sampling.api import bp
+from sampling.api.blueprint import bp
 
 SPEC_DIR = Path(__file__).with_name("openapi")
 

@@ -2,8 +2,8 @@
 from flask import Response, g, jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from sampling.api import bp
 from sampling.api.auth import staff_required
+from sampling.api.blueprint import bp
 from sampling.errors import BadRequest
 from sampling.stats import aggregates, downloads, overview
 

@@ -13,7 +13,7 @@ from sampling.extensions import db
 from sampling.field.rounds import get_round
 from sampling.kernel.access import region_scope, require_role
 from sampling.lab.followups import FLAGGED, RESULTED, followup_state, is_open, with_retests
-from sampling.lab.results import RESULT_LABELS
+from sampling.lab.reports import RESULT_LABELS
 from sampling.models import Region, Resident, Role, Sample, Site, Tube, User
 from sampling.residents import identity
 

@@ -19,6 +19,7 @@ from sampling.extensions import db
 from sampling.kernel.access import require_role
 from sampling.lab.boxes import TUBE_STATUS_LABELS
 from sampling.lab.followups import FLAGGED, RESAMPLED, RESULTED, followup_state, with_retests
+from sampling.lab.positives import lab_summary
 from sampling.lab.reports import (  # noqa: F401  (the entry points for routes and tests)
     RESULT_LABELS,
     Row,
@@ -92,7 +93,6 @@ def post_results(user: User, rows: Iterable[Row], correct: bool = False) -> dict
         except Exception:
             db.session.rollback()
             raise
-    from sampling.lab.positives import lab_summary
     return {"updated": report.updated, "corrected": report.corrected, "unchanged": report.unchanged,
             "unknown": report.unknown, "unknown_rows": report.unknown_rows, "rejected": report.rejected,
             "positives": lab_summary(report.flagged_ids)}

@@ -1,8 +1,4 @@
 """Web pages for staff and residents."""
-from flask import Blueprint
-
-bp = Blueprint("web", __name__)
-
 from sampling.web import (  # noqa: E402,F401  (routes register on import)
     auth,
     field,
@@ -12,3 +8,4 @@ from sampling.web import (  # noqa: E402,F401  (routes register on import)
     rosters,
     stats,
 )
+from sampling.web.blueprint import bp  # noqa: F401  (the app factory registers it)

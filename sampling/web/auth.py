@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length
 
 from sampling.extensions import login_limits, login_manager
 from sampling.kernel import users
-from sampling.web import bp
+from sampling.web.blueprint import bp
 
 
 class LoginForm(FlaskForm):

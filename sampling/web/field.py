@@ -22,7 +22,7 @@ from sampling.lab import query
 from sampling.models import IdType
 from sampling.residents import identity
 from sampling.residents.identity import ID_TYPE_LABELS
-from sampling.web import bp
+from sampling.web.blueprint import bp
 from sampling.web.guards import role_required
 
 SCAN_ROLES = ("sampler", "admin", "coordinator")  # as the tubes API; the menu shows it to samplers and admins

@@ -15,7 +15,7 @@ from sampling.errors import DomainError
 from sampling.field import rounds
 from sampling.kernel.exports import download
 from sampling.lab import positives, results
-from sampling.web import bp
+from sampling.web.blueprint import bp
 from sampling.web.guards import role_required
 
 

@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from sampling.extensions import db
-from sampling.web import bp
+from sampling.web.blueprint import bp
 
 
 @bp.get("/")

@@ -12,7 +12,7 @@ from wtforms import SelectField, StringField
 from sampling.errors import DomainError, ValidationFailed
 from sampling.extensions import db
 from sampling.residents import code_sheets, communities, identity, registration
-from sampling.web import bp
+from sampling.web.blueprint import bp
 from sampling.web.guards import role_required
 
 SW_VERSION = "me-v1"  # bump when the shell changes; the worker then drops its old cache

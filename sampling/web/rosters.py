@@ -15,7 +15,7 @@ from sampling.field.rounds import list_rounds
 from sampling.kernel import exports
 from sampling.rosters import collisions, lists, retention, uploads
 from sampling.rosters.entries import FIELD_LABELS, FIELDS, REQUIRED
-from sampling.web import bp
+from sampling.web.blueprint import bp
 
 PRINT_LIMIT = 5000
 

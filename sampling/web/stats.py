@@ -16,7 +16,7 @@ from sampling.stats.aggregates import LEVELS, area_stats, breadcrumb, child_leve
 from sampling.stats.downloads import LEVEL_NAMES, columns
 from sampling.stats.overview import overview
 from sampling.stats.sealing_to_result import sealing_to_result
-from sampling.web import bp
+from sampling.web.blueprint import bp
 
 
 def _default_level(user) -> str:

@@ -6,7 +6,7 @@ Revises: 0004
 """
 from alembic import op
 
-from sampling.stats.triggers import statement
+from sampling.stats.triggers import statement as statement_trigger
 
 revision = '0008'
 down_revision = '0004'
@@ -18,7 +18,7 @@ def upgrade():
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return  # SQLite has no statement-level triggers; its row triggers stay
-    for statement in statement.install():
+    for statement in statement_trigger.install():
         bind.exec_driver_sql(statement)
 
 
@@ -26,5 +26,5 @@ def downgrade():
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
-    for statement in statement.uninstall():
+    for statement in statement_trigger.uninstall():
         bind.exec_driver_sql(statement)
