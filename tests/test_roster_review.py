@@ -109,18 +109,18 @@ def test_the_migration_marks_existing_rosters_accepted(tmp_path):
     from sampling import create_app
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/m.db"})
     with app.app_context():
-        upgrade(revision="0008")
+        upgrade(revision="0009")
         db.session.execute(text("INSERT INTO regions (id, code, name, level, path) "
                                 "VALUES (1, '120101', '和平区', 'district', '/120101/')"))
         db.session.execute(text("INSERT INTO rosters (id, name, filename, region_id, rows_total, rows_valid, "
                                 "created_at) VALUES (1, 'old', 'old.csv', 1, 0, 0, '2026-01-01 00:00:00')"))
         db.session.commit()
-        upgrade(revision="0010")
+        upgrade(revision="0011")
         assert db.session.execute(text("SELECT status FROM rosters")).scalars().all() == ["accepted"]
         db.session.execute(text("INSERT INTO rosters (id, name, filename, region_id, rows_total, rows_valid, "
                                 "status, created_at) VALUES (2, 'new', 'n.csv', 1, 0, 0, 'pending', "
                                 "'2026-01-01 00:00:00')"))
         db.session.commit()
-        downgrade(revision="0008")
+        downgrade(revision="0009")
         assert db.session.execute(text("SELECT id FROM rosters")).scalars().all() == [1]
         db.engine.dispose()

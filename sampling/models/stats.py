@@ -1,5 +1,5 @@
 """Statistics aggregates (结果汇总统计). They are kept exact by database TRIGGERS on residents,
-samples and tubes (migration 0006, 0006b for the lab's result columns), so every writer keeps
+samples and tubes (migration 0006, 0007 for the lab's result columns), so every writer keeps
 them right without knowing about them; ``flask rebuild-stats`` recomputes them from scratch.
 The application only reads them."""
 from datetime import datetime
@@ -32,7 +32,7 @@ class StatsSite(db.Model):
     tubes_boxed: Mapped[int] = mapped_column(**_zero)
     tubes_received: Mapped[int] = mapped_column(**_zero)
     tubes_resulted: Mapped[int] = mapped_column(**_zero)
-    # maintained once the lab's tubes.result / resulted_at exist (migration 0006b)
+    # maintained once the lab's tubes.result / resulted_at exist (migration 0007)
     pools_negative: Mapped[int] = mapped_column(**_zero)
     pools_positive: Mapped[int] = mapped_column(**_zero)
     pools_invalid: Mapped[int] = mapped_column(**_zero)

@@ -29,7 +29,7 @@ SITE_COUNTS = [
     ("positive_individuals", "positive_individuals"), ("invalid_individuals", "invalid_individuals"),
 ]
 _TURNAROUND = ("turnaround_count", "turnaround_seconds")
-# figures plugged in by other features (stats_hooks); None until a provider is registered
+# figures plugged in by other features (providers); None until a provider is registered
 ROSTER = ("roster_total", "roster_tested")
 FOLLOWUP = ("followup_positive_total", "followup_positive_closed", "followup_invalid_total", "followup_invalid_closed")
 HOOKED = ROSTER + FOLLOWUP
@@ -185,7 +185,7 @@ def _site_keys(scope: Scope, codes: list[str]) -> dict:
 
 def _hooked(scope: Scope) -> tuple[dict, dict]:
     """({figure: {row key: value}}, {figure: value of the totals}) from the registered providers
-    (see stats_hooks): roster figures by the rule of stats_roster, follow-up summed by site."""
+    (see providers): roster figures by the rule of completion, follow-up summed by site."""
     out, totals = {}, {}
     roster = providers.roster_provider()
     if roster is not None:

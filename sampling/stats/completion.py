@@ -1,7 +1,7 @@
 """Completion against roster collisions, per area of the statistics: which roster's figures an
 area shows.
 
-The roster provider (stats_hooks) gives, per region — community, street or district — the latest
+The roster provider (providers) gives, per region — community, street or district — the latest
 whole-round collision of a roster uploaded for that region. An area shows **its own roster** when it
 has one: the most specific roster that covers the whole area. Otherwise it shows the sum of the
 areas just below it, each by the same rule: a district without a roster of its own adds up its

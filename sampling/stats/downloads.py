@@ -34,7 +34,7 @@ COLUMNS = [
 
 def columns(result: dict) -> list[tuple]:
     """The columns of this result: ``registered`` except for sites, and the plug-in figures once
-    their feature is registered (stats_hooks), whether or not any area has them yet."""
+    their feature is registered (providers), whether or not any area has them yet."""
     hidden = set()
     if result["level"] == "site":
         hidden.add("registered")

@@ -2,7 +2,7 @@
 
 - roster provider (data collision): ``fn(round_id) -> {region_code: (roster_total, tested)}``,
   the latest whole-round collision of a roster uploaded for each region (community, street or
-  district); stats_roster decides which of them an area shows (its own, else the sum of the areas
+  district); completion decides which of them an area shows (its own, else the sum of the areas
   below it). It gives the ``roster_total``, ``roster_tested`` and ``completion`` columns.
 - follow-up provider (lab, positive/invalid pools):
   ``fn(round_id) -> {site_code: (positive, positive_closed, invalid, invalid_closed)}``: members of

@@ -1,7 +1,7 @@
 """lab boxes results
 
 Revision ID: 0005
-Revises: 0007
+Revises: 0004
 Create Date: 2026-11-22 07:35:06.272535
 
 """
@@ -12,7 +12,7 @@ import sampling.models.base  # noqa: F401  (custom column types)
 
 # revision identifiers, used by Alembic.
 revision = '0005'
-down_revision = '0007'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

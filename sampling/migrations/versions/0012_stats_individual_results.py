@@ -5,7 +5,7 @@ contributions of sampling.stats.triggers.definitions.tube_parts(..., "0012") (a 
 and recomputes the tube counters of the existing rows from the tubes (no samples are read).
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 import sqlalchemy as sa
 from alembic import op
@@ -14,12 +14,12 @@ from sampling.stats.triggers import definitions as st
 from sampling.stats.triggers.rebuild import tube_counters_sql
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
 _COLUMNS = ("positive_individuals", "invalid_individuals")
-# migration 0006b's trigger conditions, for the downgrade
+# migration 0007's trigger conditions, for the downgrade
 _WATCHED_0006B = ["status", "round_id", "site_id", "result", "sealed_at", "resulted_at"]
 
 
@@ -39,6 +39,6 @@ def upgrade():
 
 
 def downgrade():
-    _install("0006b", _WATCHED_0006B)
+    _install("0007", _WATCHED_0006B)
     for name in _COLUMNS:
         op.drop_column('stats_site', name)

@@ -1,4 +1,4 @@
-"""The SQL of the statistics triggers, for PostgreSQL and SQLite (used by migrations 0006/0006b/0012).
+"""The SQL of the statistics triggers, for PostgreSQL and SQLite (used by migrations 0006/0007/0012).
 
 Every counter is a sum of per-row *contributions* (e.g. a tube adds 1 to ``tubes`` and 1 to
 ``tubes_sealed`` while its status is 'sealed'). A trigger subtracts the OLD row's contribution and
@@ -23,7 +23,7 @@ def tube_result_parts(dialect: str, individuals: bool = True) -> list[tuple[str,
     """Contributions that need the lab's columns (result, resulted_at). Pools are tubes of more
     than one person; a 1-in-1 tube (单采, retests) is an individual result and counts in
     ``positive_individuals`` / ``invalid_individuals`` (migration 0012). ``individuals=False``:
-    migration 0006b's contributions, before that split (every tube counted as a pool)."""
+    migration 0007's contributions, before that split (every tube counted as a pool)."""
     if dialect == "postgresql":
         seconds = "CAST(EXTRACT(EPOCH FROM ({r}.resulted_at - {r}.sealed_at)) AS BIGINT)"
     else:
@@ -50,11 +50,11 @@ def tube_result_parts(dialect: str, individuals: bool = True) -> list[tuple[str,
 
 
 def tube_parts(dialect: str, revision: str = "0012") -> list[tuple[str, str]]:
-    """Every contribution of a tubes row as of a migration: '0006' (status), '0006b' (lab results,
+    """Every contribution of a tubes row as of a migration: '0006' (status), '0007' (lab results,
     every tube a pool), '0012' (pools of more than one, 1-in-1 tubes as individuals: current)."""
     if revision == "0006":
         return list(TUBE_STATUS)
-    return TUBE_STATUS + tube_result_parts(dialect, individuals=revision != "0006b")
+    return TUBE_STATUS + tube_result_parts(dialect, individuals=revision != "0007")
 
 
 # the tubes columns whose change moves a tube's contributions (migration 0012); a scan's

@@ -15,7 +15,7 @@ def _where(round_id: int | None, alias: str = "") -> str:
 
 def rebuild_sql(dialect: str, round_id: int | None, revision: str = "0012") -> list[str]:
     """The statements that recompute the counters of one round (or all rounds and communities),
-    with the tubes' contributions as of ``revision`` (see stats_triggers.tube_parts)."""
+    with the tubes' contributions as of ``revision`` (see definitions.tube_parts)."""
     hour = st.hour_sql(dialect, "s.sampled_at")
     supp = "CASE WHEN s.supplementary THEN 1 ELSE 0 END"
     parts = st.tube_parts(dialect, revision)

@@ -1,4 +1,4 @@
-"""PostgreSQL: the samples triggers as of migration 0008: one set-based pass per INSERT statement,
+"""PostgreSQL: the samples triggers as of migration 0009: one set-based pass per INSERT statement,
 and every statistics trigger taking the site's counter row first.
 
 The row trigger of :mod:`sampling.stats.triggers.definitions` ran about eight statements per inserted sample;
@@ -122,7 +122,7 @@ def install() -> list[str]:
 
 
 def uninstall() -> list[str]:
-    """Statements that put migration 0006's samples triggers back (migration 0008's downgrade)."""
+    """Statements that put migration 0006's samples triggers back (migration 0009's downgrade)."""
     return [
         "DROP TRIGGER IF EXISTS stats_samples_ins ON samples",
         "DROP TRIGGER IF EXISTS stats_samples ON samples",

@@ -1,15 +1,15 @@
 """positives notice cursor: tubes.flag_seq (the order tubes became positive or invalid) and the
 newest one each user has seen on the positives list
 
-Revision ID: 0011
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0011'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

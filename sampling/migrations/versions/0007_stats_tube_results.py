@@ -3,7 +3,7 @@
 Runs after the lab migration (0005) that adds tubes.result / boxed_at / received_at / resulted_at;
 while those columns are missing it changes nothing. Migration 0012 replaces its tubes triggers.
 
-Revision ID: 0006b
+Revision ID: 0007
 Revises: 0006
 """
 from alembic import op
@@ -11,7 +11,7 @@ from sqlalchemy import inspect
 
 from sampling.stats.triggers import definitions as st
 
-revision = '0006b'
+revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None
@@ -30,11 +30,11 @@ def upgrade():
     if not _has_results(bind):
         return
     dialect = bind.dialect.name
-    parts = st.tube_parts(dialect, "0006b")
+    parts = st.tube_parts(dialect, "0007")
     for statement in st.drop_tube_triggers(dialect) + st.tube_triggers(dialect, parts, WATCHED, EXTRA):
         bind.exec_driver_sql(statement)
     from sampling.stats.triggers.rebuild import rebuild_sql
-    for statement in rebuild_sql(dialect, None, revision="0006b"):
+    for statement in rebuild_sql(dialect, None, revision="0007"):
         bind.exec_driver_sql(statement)
 
 

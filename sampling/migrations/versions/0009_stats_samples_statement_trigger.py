@@ -1,15 +1,15 @@
 """stats: the samples INSERT trigger per statement on PostgreSQL (a sync batch counts in one pass)
 
-Revision ID: 0008
-Revises: 0004
+Revision ID: 0009
+Revises: 0008
 
 """
 from alembic import op
 
 from sampling.stats.triggers import statement as statement_trigger
 
-revision = '0008'
-down_revision = '0004'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """rosters: a review step (status pending | accepted; existing rosters are accepted), and
 task_runs (when the roster purge last ran, shared by every app server)
 
-Revision ID: 0010
-Revises: 0011
+Revision ID: 0011
+Revises: 0010
 
 """
 from alembic import op
@@ -11,8 +11,8 @@ import sampling.models.base  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
-revision = '0010'
-down_revision = '0011'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

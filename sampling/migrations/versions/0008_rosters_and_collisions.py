@@ -4,8 +4,8 @@ collision_rows has no foreign keys and no surrogate key on purpose: a run insert
 thousands of rows, and a per-row check or a second index would cost as much as the collision's
 anti-join. Its rows are deleted with their roster by rosters.uploads.
 
-Revision ID: 0004
-Revises: 0006b
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-22 08:19:22.951039
 
 """
@@ -15,8 +15,8 @@ import sampling.models.base  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
-revision = '0004'
-down_revision = '0006b'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

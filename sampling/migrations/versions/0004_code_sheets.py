@@ -1,6 +1,6 @@
 """code sheets
 
-Revision ID: 0007
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-22 07:35:42.492084
 
@@ -11,7 +11,7 @@ import sampling.models.base  # noqa: F401  (custom column types)
 
 
 # revision identifiers, used by Alembic.
-revision = '0007'
+revision = '0004'
 down_revision = '0003'
 branch_labels = None
 depends_on = None
