@@ -47,6 +47,11 @@ def create_app(config: Mapping | None = None) -> Flask:
     app.after_request(i18n.remember_choice)
     from sampling import input_guard
     input_guard.register(app)
+    from flask import request
+
+    from sampling import audit
+    # every request's client address, for the audit trail (after ProxyFix: the trusted proxies' view)
+    app.before_request(lambda: audit.bind_client(request.remote_addr))
 
     from sampling.models import User
     from sampling.models.users import session_fingerprint

@@ -3,6 +3,7 @@ import os
 
 # routes register on import
 from sampling.api import (  # noqa: E402,F401
+    audit,
     auth,
     errors,
     field,

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from sampling import audit
 from sampling.errors import BadRequest, Conflict, DomainError, NotFound, ValidationFailed, from_database_error
 from sampling.extensions import db
 from sampling.kernel import tokens
@@ -64,11 +65,14 @@ def create_user(username: str, role: str, password: str, region_code: str | None
         db.session.add(user)
     else:  # a reset: tokens issued under the old password stop working
         tokens.revoke_user_tokens(user.id)
+    created = user.id is None
     user.role, user.region, user.sites = role, region, sites
     user.display_name = display_name or user.display_name
     user.password_hash = hash_password(password)
     user.active = True
     db.session.flush()
+    audit.record("user.create" if created else "user.update", object_type="user", object_id=user.id,
+                 region=region, people=1, detail={"role": role, "username": username})
     return user
 
 
@@ -80,6 +84,8 @@ def deactivate_user(username: str) -> int:
     if user is None:
         raise NotFound(_l("Unknown user %(name)s.", name=shown(str(username))), code="unknown_user")
     user.active = False
+    audit.record("user.deactivate", object_type="user", object_id=user.id, region=user.region, people=1,
+                 detail={"username": user.username})
     return tokens.revoke_user_tokens(user.id)
 
 

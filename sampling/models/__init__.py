@@ -1,4 +1,5 @@
 """The data model. Every table is created and changed only through migrations."""
+from sampling.models.audit import AuditEvent
 from sampling.models.field import ClientOperation, Round, RoundStatus, Sample, Tube, TubeStatus
 from sampling.models.lab import RESULTS, Box, BoxStatus, TubeAction, TubeEvent
 from sampling.models.regions import Region, RegionLevel, Site
@@ -16,7 +17,7 @@ from sampling.models.stats import StatsCommunity, StatsPerson, StatsSamplerHour,
 from sampling.models.users import ApiToken, Role, User, user_sites
 
 __all__ = [
-    "ApiToken", "Box", "BoxStatus", "ClientOperation", "CodeSheet", "CodeSheetCard", "Collision",
+    "ApiToken", "AuditEvent", "Box", "BoxStatus", "ClientOperation", "CodeSheet", "CodeSheetCard", "Collision",
     "CollisionCategory", "CollisionRow", "IdType", "Region", "RegionLevel", "Resident", "ResidentSource",
     "RESULTS", "Role", "Roster", "RosterEntry", "RosterStatus", "Round", "RoundStatus", "Sample", "Site",
     "StatsCommunity", "StatsPerson", "StatsSamplerHour", "StatsSite", "StatsSiteHour", "TaskRun", "Tube",

@@ -24,7 +24,8 @@ def healthz():
 
 
 ROLE_LABELS = {"admin": _l("administrator"), "coordinator": _l("coordinator"),
-               "sampler": _l("sampling staff"), "lab": _l("lab staff")}
+               "sampler": _l("sampling staff"), "lab": _l("lab staff"),
+               "public": _l("the public"), "system": _l("the system")}
 
 # (endpoint, label, roles that see it)
 STAFF_ITEMS: list[tuple[str, object, tuple[str, ...]]] = [
@@ -36,6 +37,7 @@ STAFF_ITEMS: list[tuple[str, object, tuple[str, ...]]] = [
     ("web.positives_page", _l("Positive pools: people to find"), ("coordinator", "admin")),
     ("web.stats_dashboard", _l("Statistics"), ("admin", "coordinator")),
     ("web.rosters_page", _l("Rosters and collisions"), ("admin", "coordinator")),
+    ("web.audit_page", _l("Audit trail: who saw and changed personal data"), ("admin", "coordinator")),
 ]
 # (endpoint, label)
 PUBLIC_ITEMS: list[tuple[str, object]] = [
