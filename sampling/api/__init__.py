@@ -3,7 +3,6 @@ import os
 
 # routes register on import
 from sampling.api import (  # noqa: E402,F401
-    audit,
     auth,
     errors,
     field,

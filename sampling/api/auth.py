@@ -1,17 +1,22 @@
-"""Token authentication for the API, and the decorator every staff endpoint uses."""
+"""Token authentication for the API, the decorator every staff endpoint uses, and the audit trail of
+what the accounts did (admins read all of it, coordinators their region's)."""
 from functools import wraps
 
 from flask import current_app, g, jsonify, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
 from sampling.api.blueprint import bp
-from sampling.errors import BadRequest, Forbidden, Unauthorized
+from sampling.audit import query
+from sampling.errors import BadRequest, Forbidden, Unauthorized, ValidationFailed
 from sampling.extensions import login_limits
-from sampling.kernel import tokens, users
+from sampling.kernel import exports, tokens, users
 from sampling.kernel.access import require_role
+from sampling.kernel.ids import db_id
+from sampling.models.base import utcnow
 
 
 def _bearer() -> str | None:
@@ -88,3 +93,34 @@ def me():
     return jsonify(username=user.username, role=user.role, display_name=user.display_name,
                    region_code=user.region.code if user.region else None,
                    site_codes=[s.code for s in user.sites])
+
+
+# The audit trail: read it (admins everything, coordinators their region) and download it.
+
+def _audit_filters() -> query.Filters:
+    args = request.args
+    return query.parse_filters(args.get("user"), args.get("action"), args.get("from"), args.get("to"))
+
+
+@bp.get("/audit")
+@staff_required(*query.READER_ROLES)
+def list_audit():
+    filters, limit = _audit_filters(), query.page_size(request.args.get("limit"))
+    raw = request.args.get("before", "")
+    before = db_id(raw, big=True, text=True) if raw else None
+    if raw and before is None:
+        raise ValidationFailed(fields={"before": _l("Unknown event.")})
+    return jsonify(query.read(g.user, filters, limit, before))
+
+
+def _audit_export(fmt: str):
+    @staff_required(*query.READER_ROLES)
+    def view():
+        filters = _audit_filters()
+        name = f"audit-{utcnow().strftime('%Y%m%d-%H%M')}.{fmt}"
+        return exports.download(fmt, query.export_header(), query.export(g.user, filters, fmt), name, _("Audit trail"))
+    return view
+
+
+for _fmt in ("csv", "xlsx"):
+    bp.add_url_rule(f"/audit.{_fmt}", f"audit_{_fmt}", _audit_export(_fmt))

@@ -14,7 +14,7 @@ MESSAGE = "audit_events is append-only"
 
 
 def install_sql(dialect: str) -> list[str]:
-    """The statements that make ``audit_events`` append-only (migration 0013)."""
+    """The statements that make ``audit_events`` append-only (migration 0014)."""
     if dialect == "postgresql":
         return [
             "CREATE OR REPLACE FUNCTION audit_events_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "

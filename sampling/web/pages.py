@@ -1,11 +1,20 @@
-"""The home page with each role's menu, the language switch and the health check."""
-from flask import jsonify, render_template, url_for
+"""The home page with each role's menu, the language switch, the health check, and the audit trail
+page (审计日志: filters, a page of events at a time, CSV and Excel downloads; admins see every event,
+a coordinator those of their region)."""
+from flask import jsonify, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import text
 
+from sampling.audit import actions, query
+from sampling.errors import ValidationFailed
 from sampling.extensions import db
+from sampling.kernel import exports
+from sampling.kernel.ids import db_id
+from sampling.models.base import utcnow
 from sampling.web.blueprint import bp
+from sampling.web.guards import role_required
 
 
 @bp.get("/")
@@ -66,3 +75,34 @@ def public_menu() -> list[dict]:
 
 def register(app) -> None:
     app.jinja_env.globals.update(staff_menu=staff_menu, public_menu=public_menu, role_label=role_label)
+
+
+def _audit_args() -> dict:
+    return {k: request.args.get(k, "").strip() for k in ("user", "action", "from", "to")}
+
+
+@bp.get("/admin/audit")
+@role_required(*query.READER_ROLES)
+def audit_page():
+    user, args = current_user._get_current_object(), _audit_args()
+    errors, page = {}, {"events": [], "next_before": None}
+    try:
+        filters = query.parse_filters(args["user"], args["action"], args["from"], args["to"])
+        before = db_id(request.args.get("before", ""), big=True, text=True)
+        page = query.read(user, filters, query.PAGE_SIZE, before)
+    except ValidationFailed as exc:
+        errors = {k: str(v) for k, v in exc.fields.items()}
+    status = 422 if errors else 200
+    return render_template("admin/audit.html", page=page, args=args, errors=errors, action_label=actions.label,
+                           actions=[(name, str(text)) for name, text in actions.ACTIONS.items()],
+                           query_args={k: v for k, v in args.items() if v}), status
+
+
+@bp.get("/admin/audit/export.<any(csv, xlsx):fmt>")
+@role_required(*query.READER_ROLES)
+def audit_export(fmt):
+    args = _audit_args()
+    filters = query.parse_filters(args["user"], args["action"], args["from"], args["to"])
+    name = f"audit-{utcnow().strftime('%Y%m%d-%H%M')}.{fmt}"
+    return exports.download(fmt, query.export_header(), query.export(current_user._get_current_object(), filters, fmt),
+                            name, _("Audit trail"))

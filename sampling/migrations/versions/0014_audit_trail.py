@@ -1,7 +1,7 @@
 """audit trail: audit_events, append-only (sampling.audit.guard)
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 """
 import sqlalchemy as sa
 from alembic import op
@@ -10,8 +10,8 @@ import sampling.models.base
 
 from sampling.audit import guard
 
-revision = '0013'
-down_revision = '0012'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
