@@ -14,7 +14,7 @@ MIGRATIONS_DIR = str(__import__("pathlib").Path(__file__).with_name("migrations"
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """WAL, foreign keys and a busy timeout on every SQLite connection."""
+    """WAL, foreign keys, a busy timeout and our SQL functions on every SQLite connection."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -22,6 +22,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        from sampling.residents.addresses import register_sqlite_function
+        register_sqlite_function(dbapi_connection)
 
 
 def create_app(config: Mapping | None = None) -> Flask:

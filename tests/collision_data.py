@@ -98,3 +98,41 @@ def known_case() -> dict:
             ["", "", ids["F"], "", "滨西社区", "3号楼", "1单元", "103", ""],
             ["", "", "", "", "", "", "", "", ""]]
     return {"round": rnd, "ids": ids, "rows": rows}
+
+
+def registered(name: str, seq: int, community: str, address: str | None, phone: str | None = None) -> Resident:
+    region = db.session.scalar(select(Region).where(Region.code == community))
+    person = Resident(name=name, id_type="resident_id_card", id_number=id_number(seq), community_id=region.id,
+                      address=address, phone=phone)
+    db.session.add(person)
+    db.session.flush()
+    return person
+
+
+def register_case(make_user) -> dict:
+    """劝业场街道 (120101001) has 新华里 and 滨西; 张三 sampled at home, 李四 sampled in 河东区 (tested:
+    any site counts), 王五 and 赵六 not sampled, 钱七 sampled only in the previous round; 孙八 lives in
+    河西区 and was sampled at 新华里 (sampled here, registered elsewhere); 周九 has no community."""
+    rnd = open_round()
+    before = Round(name="上一轮", pool_size=10)
+    db.session.add(before)
+    db.session.flush()
+    people = {
+        "张三": registered("张三", 1, "120101001001", "新华里3号楼2单元301室", "13800000001"),
+        "李四": registered("李四", 2, "120101001001", "新华里3号楼1单元101", "13800000002"),
+        "王五": registered("王五", 3, "120101001001", "南京路100号新华里12号楼1单元502号", "13800000003"),
+        "赵六": registered("赵六", 4, "120101001002", "滨西里平房", "13800000004"),
+        "钱七": registered("钱七", 5, "120101001002", "滨西2栋3单元201室", None),
+        "孙八": registered("孙八", 6, "120103001001", "新兴里1幢", None),
+    }
+    nowhere = Resident(name="周九", id_type="passport", id_number="E12345678")
+    db.session.add(nowhere)
+    db.session.flush()
+    sample(people["张三"], rnd, "S-HP-001", at=datetime(2022, 1, 10, 2, 0, tzinfo=UTC))
+    sample(people["李四"], rnd, "S-HD-001")
+    sample(people["钱七"], before, "S-HP-002")
+    sample(people["孙八"], rnd, "S-HP-001")
+    sample(nowhere, rnd, "S-HP-002")
+    db.session.commit()
+    return {"round": rnd, "people": people, "user": make_user("coordinator", region="120101001"),
+            "stranger": make_user("coordinator", region="120102")}

@@ -6,7 +6,7 @@ from sampling.api.auth import json_body, staff_required
 from sampling.api.blueprint import bp
 from sampling.errors import DomainError, ValidationFailed
 from sampling.kernel import exports
-from sampling.rosters import collisions, lists, uploads
+from sampling.rosters import collisions, lists, register, uploads
 
 _STAFF = ("admin", "coordinator")
 
@@ -89,8 +89,15 @@ def delete_roster(roster_id):
 @staff_required(*_STAFF)
 def run_collision():
     data = json_body()
-    collision = collisions.run_collision(g.user, data.get("roster_id"), data.get("round_id"),
-                                         data.get("from"), data.get("to"))
+    source = data.get("source", "roster")
+    if source == "register":
+        collision = register.run_register_collision(g.user, data.get("region_code"), data.get("round_id"),
+                                                    data.get("from"), data.get("to"))
+    elif source == "roster":
+        collision = collisions.run_collision(g.user, data.get("roster_id"), data.get("round_id"),
+                                             data.get("from"), data.get("to"))
+    else:
+        raise ValidationFailed(fields={"source": _l("source must be roster or register.")})
     return jsonify(collisions.collision_to_dict(collision)), 201
 
 
@@ -99,14 +106,14 @@ def run_collision():
 def get_collision(collision_id):
     collision = collisions.get_collision(g.user, collision_id)
     return jsonify({**collisions.collision_to_dict(collision),
-                    "by_community": collisions.summary(collision),
-                    "by_building": collisions.summary(collision, by_building=True)})
+                    "by_community": lists.summary(collision),
+                    "by_building": lists.summary(collision, by_building=True)})
 
 
 def download(collision, category: str, fmt: str):
     """A list of a collision as a CSV (streamed) or XLSX download, masked for the caller."""
     name = f"collision-{collision.id}-{category}.{fmt}"
-    header, rows = lists.header(category), lists.rows(collision, category, g.user)
+    header, rows = lists.header(category, collision), lists.rows(collision, category, g.user)
     return exports.download(fmt, header, rows, name, str(lists.TITLES[category]))
 
 

@@ -30,6 +30,7 @@ ACTIONS = {
     "roster.delete": _l("Deleted a roster"),
     "collision.download": _l("Downloaded a collision list"),
     "collision.print": _l("Printed an untested list"),
+    "register.untested": _l("Opened a live list of registered residents not yet sampled"),
     # accounts
     "user.create": _l("Created a staff account"),
     "user.update": _l("Reset a staff account"),

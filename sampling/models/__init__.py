@@ -8,6 +8,7 @@ from sampling.models.rosters import (
     Collision,
     CollisionCategory,
     CollisionRow,
+    CollisionSource,
     Roster,
     RosterEntry,
     RosterStatus,
@@ -18,8 +19,8 @@ from sampling.models.users import ApiToken, Role, User, user_sites
 
 __all__ = [
     "ApiToken", "AuditEvent", "Box", "BoxStatus", "ClientOperation", "CodeSheet", "CodeSheetCard", "Collision",
-    "CollisionCategory", "CollisionRow", "IdType", "Region", "RegionLevel", "Resident", "ResidentSource",
-    "RESULTS", "Role", "Roster", "RosterEntry", "RosterStatus", "Round", "RoundStatus", "Sample", "Site",
-    "StatsCommunity", "StatsPerson", "StatsSamplerHour", "StatsSite", "StatsSiteHour", "TaskRun", "Tube",
+    "CollisionCategory", "CollisionRow", "CollisionSource", "IdType", "Region", "RegionLevel", "Resident",
+    "ResidentSource", "RESULTS", "Role", "Roster", "RosterEntry", "RosterStatus", "Round", "RoundStatus", "Sample",
+    "Site", "StatsCommunity", "StatsPerson", "StatsSamplerHour", "StatsSite", "StatsSiteHour", "TaskRun", "Tube",
     "TubeAction", "TubeEvent", "TubeStatus", "User", "user_sites",
 ]

@@ -84,13 +84,26 @@ class CollisionCategory(int, enum.Enum):
     NAME_MISMATCH = 3   # roster ID number registered under another name
 
 
+class CollisionSource(str, enum.Enum):
+    ROSTER = "roster"      # an uploaded roster
+    REGISTER = "register"  # the residents registered in this system in a region (本系统登记居民)
+
+
 class Collision(db.Model):
-    """One run of a roster against a round (optionally a time window of it), with its counts."""
+    """One run of a roster — an uploaded one, or the system's own register of a region — against
+    a round (optionally a time window of it), with its counts."""
 
     __tablename__ = "collisions"
+    __table_args__ = (
+        CheckConstraint("(source = 'roster' AND roster_id IS NOT NULL) OR "
+                        "(source = 'register' AND region_id IS NOT NULL)", name="source"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    roster_id: Mapped[int] = mapped_column(ForeignKey("rosters.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(16), default=CollisionSource.ROSTER.value,
+                                        server_default=CollisionSource.ROSTER.value)
+    roster_id: Mapped[int | None] = mapped_column(ForeignKey("rosters.id", ondelete="CASCADE"), index=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
     sampled_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sampled_to: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -103,8 +116,18 @@ class Collision(db.Model):
     name_mismatch: Mapped[int] = mapped_column(default=0)
     invalid: Mapped[int] = mapped_column(default=0)
 
-    roster: Mapped[Roster] = relationship()
+    roster: Mapped[Roster | None] = relationship()
+    region: Mapped[Region | None] = relationship()
     round: Mapped[Round] = relationship()
+
+    @property
+    def of_register(self) -> bool:
+        return self.source == CollisionSource.REGISTER.value
+
+    @property
+    def area(self) -> Region:
+        """The region the collision is about: the roster's, or the register's."""
+        return self.region if self.of_register else self.roster.region
 
 
 class TaskRun(db.Model):

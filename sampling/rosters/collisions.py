@@ -3,7 +3,7 @@
 Matching is on the normalised document number (``roster_entries.id_number`` against
 ``residents.id_number``, both normalised by :mod:`sampling.residents.identity`). Three lists are
 stored in ``collision_rows`` by ``INSERT ... SELECT`` (untested, not on roster, name mismatch; on
-PostgreSQL selected in parallel into a temporary table first, see :func:`_store`), so
+PostgreSQL selected in parallel into a temporary table first, see :func:`store_list`), so
 downloads are a stable snapshot of the moment of the run; "tested" is the roster's valid rows
 minus the untested ones, "invalid" the roster's flagged rows.
 """
@@ -64,15 +64,14 @@ def _sql(template: str, sampled_from, sampled_to):
     sql = template.format(window=window)
     stmt = text(sql)
     binds = [bindparam(n, type_=UTCDateTime()) for n in ("sampled_from", "sampled_to") if f":{n}" in sql]
-    if ":site_ids" in sql:
-        binds.append(bindparam("site_ids", expanding=True))
+    binds += [bindparam(n, expanding=True) for n in ("site_ids", "community_ids") if f":{n}" in sql]
     return stmt.bindparams(*binds) if binds else stmt
 
 
 _INSERT = "INSERT INTO collision_rows (collision_id, category, entry_id, resident_id)"
 
 
-def _store(template: str, sampled_from, sampled_to, params: dict) -> int:
+def store_list(template: str, sampled_from, sampled_to, params: dict) -> int:
     """Run one list's INSERT ... SELECT; the number of rows stored. PostgreSQL runs an INSERT's
     SELECT without parallel workers, but a CREATE TABLE AS with them: there the list is selected
     into a temporary table first (the anti-join on all cores), then copied into collision_rows."""
@@ -114,7 +113,7 @@ def run_collision(user: User, roster_id, round_id, sampled_from=None, sampled_to
         params["sampled_from"] = start
     if end:
         params["sampled_to"] = end
-    run = lambda template: _store(template, start, end, params)  # noqa: E731
+    run = lambda template: store_list(template, start, end, params)  # noqa: E731
     collision.untested = run(UNTESTED_SQL)
     collision.not_on_roster = run(NOT_ON_ROSTER_SQL)
     collision.name_mismatch = run(NAME_MISMATCH_SQL)
@@ -129,8 +128,9 @@ def get_collision(user: User, collision_id) -> Collision:
     collision = db.session.get(Collision, collision_id) if db_id(collision_id) else None
     if collision is None:
         raise NotFound(_l("Unknown collision."), code="unknown_collision")
-    require_region(user, collision.roster.region)
-    get_roster(user, collision.roster_id)  # an expired roster takes its collisions with it
+    require_region(user, collision.area)
+    if not collision.of_register:
+        get_roster(user, collision.roster_id)  # an expired roster takes its collisions with it
     return collision
 
 
@@ -165,7 +165,8 @@ def summary(collision: Collision, by_building: bool = False) -> list[dict]:
 
 
 def collision_to_dict(collision: Collision) -> dict:
-    return {"collision_id": collision.id, "roster_id": collision.roster_id, "round_id": collision.round_id,
+    return {"collision_id": collision.id, "source": collision.source, "roster_id": collision.roster_id,
+            "region_code": collision.area.code, "round_id": collision.round_id,
             "from": collision.sampled_from.isoformat() if collision.sampled_from else None,
             "to": collision.sampled_to.isoformat() if collision.sampled_to else None,
             "created_at": collision.created_at.isoformat(), "roster_total": collision.roster_total,

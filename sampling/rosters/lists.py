@@ -14,6 +14,7 @@ from sampling.extensions import db
 from sampling.kernel.access import region_scope
 from sampling.models import Collision, CollisionCategory, CollisionRow, Region, Resident, RosterEntry, User
 from sampling.residents.identity import mask_document, mask_name, mask_phone
+from sampling.rosters import collisions, register
 from sampling.rosters.entries import column_label, error_message
 
 _STREAM = {"stream_results": True, "yield_per": 2000}
@@ -65,7 +66,11 @@ def _roster_rows(stmt, phone_in_full: bool) -> Iterator[tuple]:
 def rows(collision: Collision, category: str, viewer: User | None = None) -> Iterator[tuple]:
     """The rows of one list, as displayed values, streamed. ``viewer`` decides which registered
     names the name-mismatch list shows in full (none without a viewer)."""
-    if category == "untested":
+    if collision.of_register and category in ("untested", "tested"):
+        yield from register.rows(collision, category)
+    elif collision.of_register and category in ("name_mismatch", "invalid"):
+        return  # a register has neither: every resident's number was checked when they registered
+    elif category == "untested":
         yield from _roster_rows(untested_query(collision), phone_in_full=True)
     elif category == "tested":
         stmt = (select(*_ROSTER_COLUMNS).where(
@@ -114,30 +119,43 @@ def invalid_rows(roster_id: int) -> Iterator[tuple]:
         yield row, column_label(column), error_message(code), name, mask_document(number)
 
 
-def header(category: str) -> list[str]:
+def header(category: str, collision: Collision | None = None) -> list[str]:
+    """The columns of a list (a register collision's resident lists have no roster row number)."""
+    if collision is not None and collision.of_register and category in ("untested", "tested"):
+        return [str(h) for h in register.HEADER]
     return [str(h) for h in HEADERS[category]]
+
+
+def categories(collision: Collision) -> list[tuple[str, object]]:
+    """The lists a collision has, with their titles."""
+    if collision.of_register:
+        return [("untested", TITLES["untested"]), ("tested", TITLES["tested"]),
+                ("not_on_roster", _l("Sampled here, registered elsewhere or nowhere"))]
+    return [(category, TITLES[category]) for category in collisions.CATEGORIES]
+
+
+def summary(collision: Collision, by_building: bool = False) -> list[dict]:
+    """Roster (or registered) and untested people per community (and building)."""
+    if collision.of_register:
+        return register.summary(collision, by_building)
+    return collisions.summary(collision, by_building)
 
 
 def untested_count(collision: Collision, community: str | None = None, building: str | None = None) -> int:
     """How many are untested (in one community / building)."""
     if community is None and building is None:
         return collision.untested
-    return db.session.scalar(select(func.count()).select_from(
-        untested_query(collision, community, building).order_by(None).subquery()))
+    stmt = (register.untested_query if collision.of_register else untested_query)(collision, community, building)
+    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
 
 
 def print_groups(collision: Collision, community: str | None, building: str | None, limit: int):
     """Untested rows for the print page, grouped by (community, building, unit); at most ``limit``
     rows. Returns (groups, truncated)."""
-    groups: list[dict] = []
-    stmt = untested_query(collision, community, building).limit(limit + 1)
-    count = 0
-    for item in _roster_rows(stmt, phone_in_full=True):
-        count += 1
-        if count > limit:
-            return groups, True
-        key = item[1:4]
-        if not groups or groups[-1]["key"] != key:
-            groups.append({"key": key, "rows": []})
-        groups[-1]["rows"].append(item)
-    return groups, False
+    if collision.of_register:
+        stmt = register.untested_query(collision, community, building).limit(limit + 1)
+        items = (("", *row) for row in register.display_rows(stmt, phone_in_full=True))
+    else:
+        stmt = untested_query(collision, community, building).limit(limit + 1)
+        items = _roster_rows(stmt, phone_in_full=True)
+    return register.door_groups(items, limit)

@@ -9,7 +9,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sampling.extensions import db
-from sampling.models import Collision, CollisionRow, Roster, RosterStatus, TaskRun
+from sampling.models import Collision, CollisionRow, CollisionSource, Roster, RosterStatus, TaskRun
 from sampling.models.base import utcnow
 
 PENDING_HOURS = 24  # a roster nobody accepted or discarded is deleted after this (or the retention)
@@ -47,12 +47,20 @@ def delete_rosters(condition) -> None:
 
 
 def purge_expired_rosters(now: datetime | None = None) -> int:
-    """Delete expired rosters (entries and collisions go with them); returns how many."""
-    condition = _expired_condition(now or utcnow())
+    """Delete expired rosters (entries and collisions go with them) and register collisions as old
+    (their lists name residents as a roster does); returns how many rosters."""
+    now = now or utcnow()
+    condition = _expired_condition(now)
     expired = db.session.scalar(select(func.count()).select_from(Roster).where(condition))
     if expired:
         delete_rosters(condition)
-        db.session.commit()
+    old_register = select(Collision.id).where(Collision.source == CollisionSource.REGISTER.value,
+                                              Collision.created_at < now - _retention())
+    db.session.execute(delete(CollisionRow).where(CollisionRow.collision_id.in_(old_register)),
+                       execution_options={"synchronize_session": False})
+    db.session.execute(delete(Collision).where(Collision.id.in_(old_register)),
+                       execution_options={"synchronize_session": False})
+    db.session.commit()
     return expired or 0
 
 

@@ -13,7 +13,7 @@ from sampling.errors import DomainError
 from sampling.extensions import db
 from sampling.field.rounds import list_rounds
 from sampling.kernel import exports
-from sampling.rosters import collisions, lists, retention, uploads
+from sampling.rosters import collisions, lists, register, retention, uploads
 from sampling.rosters.entries import FIELD_LABELS, FIELDS, REQUIRED
 from sampling.web.blueprint import bp
 
@@ -25,6 +25,11 @@ class CollideForm(FlaskForm):
     sampled_from = DateTimeLocalField(_l("Sampled from (optional)"), validators=[Optional()])
     sampled_to = DateTimeLocalField(_l("Sampled until (optional)"), validators=[Optional()])
     submit = SubmitField(_l("Compare with who was sampled"))
+
+
+class RegisterForm(CollideForm):
+    region_code = SelectField(_l("Region"))
+    submit = SubmitField(_l("Compare the registered residents with who was sampled"))
 
 
 class ConfirmForm(FlaskForm):
@@ -61,12 +66,38 @@ def _confirmed() -> None:
 @bp.get("/rosters")
 @login_required
 def rosters_page():
-    user = _user()
-    return render_template("rosters/list.html", rosters=uploads.list_rosters(user),
-                           regions=uploads.upload_regions(user), expires_at=uploads.expires_at,
+    return _rosters_page(_user(), _register_form(_user()))
+
+
+def _register_form(user) -> RegisterForm:
+    form = RegisterForm()
+    form.round_id.choices = [(r.id, r.name) for r in list_rounds(user)]
+    form.region_code.choices = [(r.code, f"{r.code} {r.name}") for r in uploads.upload_regions(user)]
+    if not form.is_submitted() and user.region is not None:
+        form.region_code.data = user.region.code
+    return form
+
+
+def _rosters_page(user, register_form: RegisterForm, status: int = 200):
+    regions = uploads.upload_regions(user)
+    return render_template("rosters/list.html", rosters=uploads.list_rosters(user), regions=regions,
+                           register_form=register_form, expires_at=uploads.expires_at,
                            fields=[(f, str(FIELD_LABELS[f]), f in REQUIRED) for f in FIELDS],
                            default_region=user.region.code if user.region else "",
-                           max_upload_bytes=current_app.config["ROSTER_MAX_UPLOAD_MB"] * 1024 * 1024)
+                           max_upload_bytes=current_app.config["ROSTER_MAX_UPLOAD_MB"] * 1024 * 1024), status
+
+
+@bp.post("/rosters/register")
+@login_required
+def register_collision_page():
+    """The residents registered in this system (a region) against a round: a stored collision."""
+    user = _user()
+    form = _register_form(user)
+    collision, status = _compare(form, lambda round_id, start, end: register.run_register_collision(
+        user, form.region_code.data, round_id, start, end))
+    if collision is not None:
+        return redirect(url_for("web.collision_page", collision_id=collision.id))
+    return _rosters_page(user, form, status)
 
 
 @bp.route("/rosters/<int:roster_id>", methods=["GET", "POST"])
@@ -78,7 +109,8 @@ def roster_page(roster_id):
     form.round_id.choices = [(r.id, r.name) for r in list_rounds(user)]
     status = 200
     if request.method == "POST":
-        collision, status = _compare(user, roster, form)
+        collision, status = _compare(form, lambda round_id, start, end: collisions.run_collision(
+            user, roster.id, round_id, start, end))
         if collision is not None:
             return redirect(url_for("web.collision_page", collision_id=collision.id))
     return render_template("rosters/detail.html", roster=roster, form=form, confirm_form=ConfirmForm(),
@@ -88,22 +120,22 @@ def roster_page(roster_id):
 
 # The service's field names → the form's; the form's own messages replaced by ours (WTForms' say
 # "Invalid Choice: could not coerce", which tells a coordinator nothing).
-_FORM_FIELDS = {"round_id": "round_id", "from": "sampled_from", "to": "sampled_to"}
-_FIELD_MESSAGES = {"round_id": _l("Choose a round."),
+_FORM_FIELDS = {"round_id": "round_id", "from": "sampled_from", "to": "sampled_to", "region_code": "region_code"}
+_FIELD_MESSAGES = {"round_id": _l("Choose a round."), "region_code": _l("Choose a region."),
                    "sampled_from": _l("Give a date and time such as 2022-01-10T08:00."),
                    "sampled_to": _l("Give a date and time such as 2022-01-10T08:00.")}
 
 
-def _compare(user, roster, form: CollideForm):
-    """Run the compare form: (collision, 302) or (None, status) with the errors on the form."""
+def _compare(form: CollideForm, run):
+    """Run a compare form with ``run(round_id, start, end)``: (collision, 302) or (None, status)
+    with the errors on the form."""
     if not form.validate_on_submit():
         for name, message in _FIELD_MESSAGES.items():
-            if form[name].errors:
+            if name in form and form[name].errors:
                 form[name].errors = [str(message)]
         return None, 422
     try:
-        collision = collisions.run_collision(user, roster.id, form.round_id.data, _local(form.sampled_from.data),
-                                             _local(form.sampled_to.data))
+        collision = run(form.round_id.data, _local(form.sampled_from.data), _local(form.sampled_to.data))
     except DomainError as exc:
         for key, message in exc.fields.items():
             form[_FORM_FIELDS.get(key, "round_id")].errors = [str(message)]
@@ -148,19 +180,16 @@ def roster_errors_csv(roster_id):
 def collision_page(collision_id):
     collision = collisions.get_collision(_user(), collision_id)
     return render_template("rosters/collision.html", collision=collision, rerun_form=ConfirmForm(),
-                           by_community=collisions.summary(collision),
-                           by_building=collisions.summary(collision, by_building=True),
-                           categories=[(c, lists.TITLES[c]) for c in collisions.CATEGORIES])
+                           by_community=lists.summary(collision),
+                           by_building=lists.summary(collision, by_building=True),
+                           categories=lists.categories(collision))
 
 
 @bp.post("/collisions/<int:collision_id>/rerun")
 @login_required
 def rerun_collision_page(collision_id):
     _confirmed()
-    old = collisions.get_collision(_user(), collision_id)
-    new = collisions.run_collision(_user(), old.roster_id, old.round_id,
-                                   old.sampled_from.isoformat() if old.sampled_from else None,
-                                   old.sampled_to.isoformat() if old.sampled_to else None)
+    new = register.run_again(_user(), collisions.get_collision(_user(), collision_id))
     return redirect(url_for("web.collision_page", collision_id=new.id))
 
 
@@ -179,3 +208,13 @@ def collision_print_page(collision_id):
 def field_time(moment) -> str:
     """A UTC time shown in China Standard Time, to the minute."""
     return moment.astimezone(collisions.FIELD_TZ).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+@bp.get("/register/untested")
+@login_required
+def live_untested_page():
+    """Live, while the round runs: a community's registered residents not yet sampled, for door
+    knocking (nothing is stored; the dashboard links here)."""
+    live = register.live_untested(_user(), request.args.get("community", ""), request.args.get("round_id"),
+                                  request.args.get("building"), PRINT_LIMIT)
+    return render_template("rosters/live.html", limit=PRINT_LIMIT, **live)

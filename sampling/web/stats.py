@@ -12,6 +12,7 @@ from sampling.field import rounds
 from sampling.kernel.access import can_access_region, require_role
 from sampling.kernel.regions import get_region
 from sampling.models import Role
+from sampling.rosters import register
 from sampling.stats.aggregates import LEVELS, area_stats, breadcrumb, child_level, level_below, parse_round_id
 from sampling.stats.downloads import LEVEL_NAMES, columns
 from sampling.stats.overview import overview
@@ -57,7 +58,21 @@ def _context() -> dict:
         "turnaround": dict(turnaround, computed_at=turnaround["computed_at"].astimezone(local).strftime("%H:%M")),
         "refresh_seconds": current_app.config.get("STATS_REFRESH_SECONDS", 30),
         "level_names": {k: str(v) for k, v in LEVEL_NAMES.items()}, "columns": columns(result),
+        "unsampled": _unsampled(round_id, level, result, here),
     }
+
+
+def _unsampled(round_id: int, level: str, result: dict, here) -> dict | None:
+    """Live, for the communities on screen: registered residents not yet sampled in the round."""
+    if level == "community":
+        codes = [row["code"] for row in result["rows"]]
+    elif here is not None and here.level == "community":
+        codes = [here.code]
+    else:
+        return None
+    names = {row["code"]: row["name"] for row in result["rows"]} if level == "community" else {here.code: here.name}
+    return {"rows": [{"code": code, "name": names[code], "count": count}
+                     for code, count in register.unsampled_by_community(round_id, codes).items()]}
 
 
 @bp.get("/stats")
