@@ -1,27 +1,26 @@
-"""Shared parts of the sampling benchmarks: a fresh database with residents and tubes, a gunicorn
-server on a free port, keep-alive HTTP clients in separate processes, and the after-run checks."""
-import http.client
-import json
+"""The benchmarks' databases: a fresh one, migrated; the demo city with a sampler, residents and
+open tubes (and an earlier round's history); the after-run checks of tubes and samples."""
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
+import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ["BENCH_CEILING"] = "1"  # this process's app knows the ceiling's table (sampling/api/bench.py)
 SECRET = "bench-secret-key-not-for-production"
 DEMO_SITES = ("S-HP-001", "S-HP-002", "S-HP-003", "S-HD-001", "S-HD-002", "S-HX-001")  # sampling/demo/sites.csv
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
+def pg_url(default_name: str) -> str:
+    """The PostgreSQL database a benchmark WIPES: $BENCH_PG_DATABASE when set (one per engineer on a
+    shared machine), else ``default_name``."""
+    name = os.environ.get("BENCH_PG_DATABASE") or default_name
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
 def database_url(kind: str, pg_name: str = "bench_c") -> str:
+    """``kind`` postgresql (see :func:`pg_url`) or sqlite (a file in the temporary folder)."""
     if kind == "postgresql":
-        return f"postgresql+psycopg://postgres@127.0.0.1:5432/{pg_name}"
-    return "sqlite:////tmp/bench_c.db"
+        return pg_url(pg_name)
+    return f"sqlite:///{Path(tempfile.gettempdir()) / f'{pg_name}.db'}"
 
 
 def fresh_database(url: str) -> None:
@@ -136,80 +135,6 @@ def populate(url: str, residents: int, tubes: int, capacity: int = 10, ceiling_r
         qrs = [codes.token_for(i) for i in ids]
         return {"token": token, "qrs": qrs, "tubes": [r["code"] for r in tube_rows], "round_id": rnd.id,
                 "ceiling_rows": rows}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(url: str, port: int, workers: int, threads: int, ceiling: bool = True,
-                 log: str = "/tmp/bench_c_server.log") -> subprocess.Popen:
-    """gunicorn (gthread) on 127.0.0.1:port; returns once /healthz answers."""
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "RATELIMIT_ENABLED": "false",
-           "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads), "LOG_LEVEL": "warning",
-           "BENCH_CEILING": "1" if ceiling else "0"}
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "--bind", f"127.0.0.1:{port}",
-         "--access-logfile", "/dev/null", "--max-requests", "0", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    stop_server(process)
-    raise RuntimeError(f"server did not start; see {log}")
-
-
-def stop_server(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
-    """Stop the server we started (its own process group: the master and its workers)."""
-    try:
-        os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-
-
-class Client:
-    """One keep-alive HTTP connection sending JSON."""
-
-    def __init__(self, port: int, token: str | None = None, timeout: float = 120):
-        self.port, self.timeout = port, timeout
-        self.headers = {"Content-Type": "application/json"}
-        if token:
-            self.headers["Authorization"] = f"Bearer {token}"
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-
-    def post(self, path: str, body) -> tuple[int, bytes]:
-        data = json.dumps(body).encode()
-        for attempt in range(2):
-            try:
-                self.conn.request("POST", path, data, self.headers)
-                response = self.conn.getresponse()
-                return response.status, response.read()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
-                self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def check_database(url: str, expected_samples: int | None = None, all_sealed_full: bool = False) -> dict:

@@ -1,15 +1,20 @@
 """Benchmark ceilings: bare endpoints that insert rows and commit, nothing else. Registered only
 when the environment says BENCH_CEILING=1 (scripts/bench_scan.py, bench_sync.py); not part of the API.
 
-Their rows go to ``bench_rows``, a table of their own that nothing else reads (the benchmarks
-create it), so the ceiling does not fill tables that the measured endpoints read."""
+- ``/_bench/ceiling`` writes one narrow row into ``bench_rows``, a table of its own that nothing
+  else reads (the benchmarks create it), so it does not fill tables the measured endpoints read;
+- ``/_bench/sample_row`` and ``/_bench/sample_rows`` write the very rows a scan or a sync batch
+  writes into ``samples`` (its foreign keys, indexes and statistics trigger), given their ids:
+  nothing looked up, checked or counted, no caller authenticated."""
 import uuid
+from types import SimpleNamespace
 
 from flask import jsonify, request
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, insert
 
 from sampling.api.blueprint import bp
 from sampling.extensions import db
+from sampling.field.sync import statements
 from sampling.models import Sample
 from sampling.models.base import UTCDateTime, utcnow
 
@@ -38,11 +43,13 @@ def bench_sample_row():
     return jsonify(ok=True), 201
 
 
-@bp.post("/_bench/batch")
-def bench_batch():
-    """The rows of a sync batch, inserted in one statement and committed."""
-    items = request.get_json()["items"]
-    db.session.execute(insert(BENCH_ROWS), [
-        {"client_id": str(uuid.uuid4()), "op": "bench", "status": 201, "body": item} for item in items])
+@bp.post("/_bench/sample_rows")
+def bench_sample_rows():
+    """The sample rows of a sync batch (``rows``: tube_id, resident_id, round_id, site_id), inserted
+    by sync's own INSERT statement (one ``INSERT ... SELECT FROM unnest`` on PostgreSQL) and
+    committed: no tube locked or counted, nothing checked."""
+    rows = request.get_json()["rows"]
+    statements.insert_samples(SimpleNamespace(id=None), [
+        {**row, "client_id": str(uuid.uuid4()), "position": 0} for row in rows], utcnow())
     db.session.commit()
-    return jsonify(results=[{"client_id": item["client_id"], "status": 201} for item in items])
+    return jsonify(inserted=len(rows)), 201
