@@ -3,36 +3,45 @@
 
 Generates residents with samples in one round and a roster CSV (GB18030, as Excel saves it) of
 ``--rows`` people, of whom ``--overlap`` were sampled; as many sampled people are not on the
-roster. Then, per database, times:
+roster, and 1 % of the roster's names differ from the register's. Then, per database:
 
   * upload: parse + validate + bulk load of the roster file (the service call the API makes),
-  * collision: the full run (untested, not on roster, name mismatch lists stored + counts),
-  * floor: the bare SQL anti-joins on the same tables (untested count; + not-on-roster count),
+    timed ``--upload-repeat`` times (a new roster each time; medians), each report checked
+    (every row read and valid, no error reported);
+  * collision: the full run (the untested, not-on-roster and name-mismatch lists stored, counts);
+  * floor: the bare SQL anti-joins on the same tables, counting the untested and the
+    not-on-roster (nothing stored, no name join), in a transaction with the run's settings;
+  * on PostgreSQL also both again without parallel workers (a connection with
+    max_parallel_workers_per_gather = 0): the serial collision against the serial floor.
 
-prints medians of ``--repeat`` runs, the ratio collision / floor, and the peak resident memory
-of each phase (Linux VmHWM, reset before each phase).
+Collisions and floors are interleaved ``--repeat`` times (order rotated each round; medians),
+so each ratio has both sides from the same rounds. Every run's counts are checked against the
+floor's and against the generated data (tested, untested, not on roster, name mismatch). Peak
+resident memory per phase (Linux VmHWM, reset before each phase). Aims: upload < 30 s per
+million rows (scaled to ``--rows``, stated), collision ≤ 2 × the floor. Exit 1 on a wrong count
+or upload report, 3 when only an aim was missed.
 
     .venv/bin/python scripts/bench_collisions.py --rows 1000000
     .venv/bin/python scripts/bench_collisions.py --rows 200000 --only sqlite
 """
 import argparse
 import csv
-import io
 import os
-import statistics
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import benchlib  # noqa: E402
 from sqlalchemy import bindparam, text  # noqa: E402
 from stdnum.cn import ric  # noqa: E402
 
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_BENCH_DB = "bench_e"
+AIM_UPLOAD_SECONDS_PER_MILLION = 30
+AIM_TIMES_FLOOR = 2
 FLOOR_UNTESTED = """SELECT count(*) FROM roster_entries e WHERE e.roster_id = :rid AND e.error IS NULL
 AND NOT EXISTS (SELECT 1 FROM residents r CROSS JOIN samples s
                 WHERE r.id_number = e.id_number AND s.resident_id = r.id AND s.round_id = :round_id)"""
@@ -147,122 +156,147 @@ def load_city(rows: int, overlap: int) -> tuple[int, int]:
     return rnd.id, total
 
 
-def fresh_database(kind: str) -> str:
-    if kind == "postgresql":
-        import psycopg
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
-            conn.execute(f"CREATE DATABASE {PG_BENCH_DB}")
-        return f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
-    path = Path(tempfile.gettempdir()) / "bench_collisions.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
-    return f"sqlite:///{path}"
+def timed(fn) -> tuple[float, float, object]:
+    """(seconds, peak resident MB, result) of one call."""
+    peak_reset()
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, peak_mb(), result
 
 
-def timed(fn, repeat: int) -> tuple[float, float, object]:
-    times, peaks, result = [], [], None
-    for _ in range(repeat):
-        peak_reset()
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-        peaks.append(peak_mb())
-    return statistics.median(times), max(peaks), result
+def expected_counts(rows: int, overlap: int) -> dict:
+    """What the generated data must give: the first ``overlap`` roster people sampled, as many
+    sampled people off the roster, every 100th roster name different from the register's."""
+    return {"tested": overlap, "untested": rows - overlap, "not_on_roster": rows - overlap,
+            "name_mismatch": len(range(0, rows, 100))}
 
 
-def bench(kind: str, args, roster_file: Path) -> dict:
+def bench(kind: str, args, roster_file: Path, report) -> None:
     from flask_migrate import upgrade
 
     from sampling import create_app
     from sampling.extensions import db
     from sampling.kernel.users import create_user
+    from sampling.models import User
     from sampling.rosters import collisions, uploads
-    url = fresh_database(kind)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False,
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    url = benchlib.database_url(kind, "bench_e")
+    benchlib.fresh_database(url)
+    config = {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_ENABLED": False, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"}
+    app = create_app(config)
+    serial_app = create_app({**config, "SQLALCHEMY_ENGINE_OPTIONS": {
+        "connect_args": {"options": "-c max_parallel_workers_per_gather=0"}}}) if kind == "postgresql" else None
     with app.app_context():
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "sampling" / "migrations"))
         start = time.perf_counter()
         round_id, residents = load_city(args.rows, args.overlap)
         user = create_user("bench", "coordinator", "bench-password", "120101")
         db.session.commit()
+        user_id = user.id
         print(f"[{kind}] data: {residents} residents, {args.rows} samples loaded in "
               f"{time.perf_counter() - start:.1f} s", flush=True)
 
         def upload():
             with roster_file.open("rb") as stream:
-                return uploads.upload_roster(user, stream, roster_file.name, "bench", None)[0]
+                roster, errors = uploads.upload_roster(user, stream, roster_file.name, "bench", None)
+            report.check(roster.rows_total == args.rows and roster.rows_valid == args.rows and not errors,
+                         f"{kind}: upload read {roster.rows_total} rows, {roster.rows_valid} valid, errors "
+                         f"{errors[:3]}; expected {args.rows} valid")
+            return roster
 
-        up_time, up_peak, roster = timed(upload, 1)
-        roster_id = roster.id
-        run = lambda: collisions.run_collision(user, roster_id, round_id)  # noqa: E731
-        col_time, col_peak, collision = timed(run, args.repeat)
-        params = {"rid": roster_id, "round_id": round_id, "site_ids": collisions.region_site_ids(roster.region)}
+        uploaded = [timed(upload) for _ in range(args.upload_repeat)]
+        roster = uploaded[-1][2]
+        roster_id, site_ids = roster.id, collisions.region_site_ids(roster.region)
+        expected = expected_counts(args.rows, args.overlap)
 
-        def floor(sql: str, serial: bool = False):
-            """The bare query, in a transaction with the same settings as a collision run.
-            ``serial``: without parallel workers (PostgreSQL runs INSERT ... SELECT serially)."""
-            uploads.large_work_mem()
-            if serial and kind == "postgresql":
-                db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-            stmt = text(sql).bindparams(bindparam("site_ids", expanding=True)) if ":site_ids" in sql else text(sql)
-            value = db.session.execute(stmt, params).scalar()
-            db.session.rollback()
-            return value
+        def collide(serial=False):
+            def run():
+                with (serial_app or app).app_context() if serial else nullcontext():
+                    me = db.session.get(User, user_id)
+                    c = collisions.run_collision(me, roster_id, round_id)
+                    got = {k: getattr(c, k) for k in expected}
+                    db.session.rollback()
+                report.check(got == expected, f"{kind}: collision counted {got}, expected {expected}")
+                return got
+            return timed(run)
 
-        floor_u, _, untested = timed(lambda: floor(FLOOR_UNTESTED), args.repeat)
-        floor_n, _, off = timed(lambda: floor(FLOOR_NOT_ON_ROSTER), args.repeat)
-        serial = 0.0
-        if kind == "postgresql":
-            serial = (timed(lambda: floor(FLOOR_UNTESTED, True), args.repeat)[0]
-                      + timed(lambda: floor(FLOOR_NOT_ON_ROSTER, True), args.repeat)[0])
-        assert untested == collision.untested and off == collision.not_on_roster, (untested, off, collision)
-        result = {"db": kind, "rows": args.rows, "upload_s": up_time, "upload_peak_mb": up_peak,
-                  "collision_s": col_time, "collision_peak_mb": col_peak, "floor_untested_s": floor_u,
-                  "floor_both_s": floor_u + floor_n, "floor_serial_s": serial,
-                  "tested": collision.tested, "untested": collision.untested,
-                  "not_on_roster": collision.not_on_roster, "name_mismatch": collision.name_mismatch}
+        def floor(serial=False):
+            """The bare anti-joins, in a transaction with the run's settings."""
+            def run():
+                with (serial_app or app).app_context() if serial else nullcontext():
+                    uploads.large_work_mem()
+                    params = {"rid": roster_id, "round_id": round_id, "site_ids": site_ids}
+                    untested = db.session.execute(text(FLOOR_UNTESTED), params).scalar()
+                    off = db.session.execute(text(FLOOR_NOT_ON_ROSTER).bindparams(
+                        bindparam("site_ids", expanding=True)), params).scalar()
+                    db.session.rollback()
+                report.check((untested, off) == (expected["untested"], expected["not_on_roster"]),
+                             f"{kind}: floor counted untested {untested}, not on roster {off}; expected "
+                             f"{expected['untested']}, {expected['not_on_roster']}")
+                return untested, off
+            return timed(run)
+
+        phases = {"collision": lambda _n: collide(), "floor": lambda _n: floor()}
+        if serial_app:
+            phases.update({"collision_serial": lambda _n: collide(True), "floor_serial": lambda _n: floor(True)})
+        rounds = benchlib.interleaved(args.repeat, phases)
         db.session.remove()
         db.engine.dispose()
-    return result
+    figures(report, kind, args, uploaded, rounds)
+
+
+def figures(report, kind, args, uploaded, rounds) -> None:
+    med = benchlib.median
+    rows = f"{args.rows:,}"
+    up = report.figure("upload_s", med(t for t, _p, _r in uploaded), "s",
+                       f"upload of a {rows}-row GB18030 roster (parse, check, load), median of {len(uploaded)}", kind)
+    report.figure("upload_peak_mb", max(p for _t, p, _r in uploaded), "MB", "upload: peak resident memory", kind)
+    col = report.figure("collision_s", med(t for t, _p, _r in rounds["collision"]), "s",
+                        f"collision of the {rows}-row roster against {rows} samples (3 lists stored)", kind)
+    report.figure("collision_peak_mb", max(p for _t, p, _r in rounds["collision"]), "MB",
+                  "collision: peak resident memory", kind)
+    flo = report.figure("floor_s", med(t for t, _p, _r in rounds["floor"]), "s",
+                        "floor: the bare anti-joins (untested count + not-on-roster count)", kind)
+    ratio = report.ratio("collision_times_floor", col, flo, "collision ÷ floor", kind)
+    aim_upload = AIM_UPLOAD_SECONDS_PER_MILLION * args.rows / 1_000_000
+    report.aim("upload", f"upload < {AIM_UPLOAD_SECONDS_PER_MILLION} s per million rows (< {aim_upload:.1f} s "
+               f"for {rows})", up < aim_upload, f"{up:.1f} s", kind)
+    report.aim("collision_times_floor", f"collision ≤ {AIM_TIMES_FLOOR} × the bare anti-joins",
+               ratio <= AIM_TIMES_FLOOR, f"{ratio:.2f} × ({col:.2f} s vs {flo:.2f} s)", kind)
+    if "collision_serial" in rounds:
+        col1 = report.figure("collision_serial_s", med(t for t, _p, _r in rounds["collision_serial"]), "s",
+                             "collision without parallel workers", kind)
+        flo1 = report.figure("floor_serial_s", med(t for t, _p, _r in rounds["floor_serial"]), "s",
+                             "floor without parallel workers", kind)
+        report.ratio("collision_times_floor_serial", col1, flo1, "collision ÷ floor, both without parallel workers",
+                     kind)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=200_000, help="roster rows = samples (default 200000)")
     parser.add_argument("--overlap", type=float, default=0.8, help="share of the roster that was sampled")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of the collision and floor (median)")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds of collision and floor (medians)")
+    parser.add_argument("--upload-repeat", type=int, default=3, help="uploads timed (median)")
     parser.add_argument("--only", choices=("postgresql", "sqlite"), help="one database only")
+    benchlib.add_arguments(parser)
     args = parser.parse_args()
+    report = benchlib.Report("bench_collisions", args)
     args.overlap = int(args.rows * args.overlap)
     os.environ.setdefault("SECRET_KEY", "bench-secret")
     start = time.perf_counter()
-    roster_file = Path(tempfile.gettempdir()) / "bench_roster.csv"
+    roster_file = Path(tempfile.gettempdir()) / f"bench_roster_{os.getpid()}.csv"
     make_roster_file(roster_file, args.rows)
     print(f"generated a {roster_file.stat().st_size / 1e6:.0f} MB roster in "
           f"{time.perf_counter() - start:.1f} s", flush=True)
-    results = [bench(kind, args, roster_file)
-               for kind in ("postgresql", "sqlite") if args.only in (None, kind)]
-    out = io.StringIO()
-    out.write(f"\n{'db':<11}{'rows':>9}{'upload s':>10}{'peak MB':>9}{'collide s':>11}{'peak MB':>9}"
-              f"{'floor s':>9}{'ratio':>7}{'floor1 s':>10}{'ratio1':>8}\n")
-    for r in results:
-        out.write(f"{r['db']:<11}{r['rows']:>9}{r['upload_s']:>10.1f}{r['upload_peak_mb']:>9.0f}"
-                  f"{r['collision_s']:>11.2f}{r['collision_peak_mb']:>9.0f}{r['floor_both_s']:>9.2f}"
-                  f"{r['collision_s'] / r['floor_both_s']:>7.2f}{r['floor_untested_s']:>10.2f}"
-                  f"{r['collision_s'] / r['floor_untested_s']:>8.2f}\n")
-    out.write("\nfloor = bare anti-joins (untested count + not-on-roster count); floor1 = untested count only.\n")
-    for r in results:
-        if r["floor_serial_s"]:
-            out.write(f"{r['db']}: floor without parallel workers {r['floor_serial_s']:.2f} s, ratio "
-                      f"{r['collision_s'] / r['floor_serial_s']:.2f} (INSERT ... SELECT runs serially)\n")
-    for r in results:
-        out.write(f"{r['db']}: tested {r['tested']}, untested {r['untested']}, not on roster {r['not_on_roster']}, "
-                  f"name mismatch {r['name_mismatch']}\n")
-    print(out.getvalue())
-    roster_file.unlink(missing_ok=True)
-    return 0
+    try:
+        for kind in ("postgresql", "sqlite"):
+            if args.only in (None, kind):
+                bench(kind, args, roster_file, report)
+    finally:
+        roster_file.unlink(missing_ok=True)
+    report.note(f"{args.rows:,} roster rows (GB18030 CSV) and as many samples, {args.overlap:,} of the roster "
+                f"sampled; {args.upload_repeat} uploads, {args.repeat} interleaved rounds of collision and floor")
+    return report.finish()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,14 @@
 """Benchmark residents' codes: QR PNG renders per second on one core, and the time to import a
 list and build its print sheet of code cards (one page load, the whole HTML streamed).
 
-Each figure is a median over --rounds and is compared with a floor measured in the same run:
+Each figure is a median over --rounds interleaved rounds (order rotated each round) and is
+compared with a floor measured in the same rounds:
 - PNG renders/s against computing the QR matrix alone (the unavoidable part of a render);
 - the sheet against rendering its N card PNGs alone (what the sheet cannot do without).
+Every round checks its output: one PNG of each kind is decoded with a real QR reader (zxing-cpp)
+and must give back its token; the sheet must answer 200 with exactly N code cards. Aims: ≥ 200
+phone PNGs per second on one core; a 1,000-card sheet in < 10 s. Exit 1 on a failed check, 3 when
+only an aim was missed.
 
     .venv/bin/python scripts/bench_residents.py                 # 1,000 cards, 3 rounds
     .venv/bin/python scripts/bench_residents.py --cards 5000 --rounds 5
@@ -12,13 +17,15 @@ Each figure is a median over --rounds and is compared with a floor measured in t
 import argparse
 import io
 import os
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import benchlib  # noqa: E402
+
 os.environ.setdefault("RATELIMIT_ENABLED", "false")
 
 AIM_RENDERS_PER_SECOND = 200
@@ -34,7 +41,15 @@ def rate(fn, seconds: float) -> float:
     return n / elapsed
 
 
-def bench_renders(app, seconds: float, rounds: int) -> dict:
+def decoded(png: bytes) -> str | None:
+    """The text a real QR reader finds in a PNG."""
+    import zxingcpp
+    from PIL import Image
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    return found[0].text if found else None
+
+
+def bench_renders(app, seconds: float, rounds: int, report) -> dict:
     import qrcode
     from qrcode.constants import ERROR_CORRECT_M
 
@@ -47,10 +62,18 @@ def bench_renders(app, seconds: float, rounds: int) -> dict:
         qr.add_data(tokens[i % len(tokens)], optimize=0)
         qr.make(fit=True)
 
-    results = {"png (10 px/module, the phone page)": lambda i: codes.render_png(tokens[i % len(tokens)]),
-               "png (4 px/module, a printed card)": lambda i: codes.render_png(tokens[i % len(tokens)], box_size=4),
-               "floor: QR matrix only": matrix}
-    return {name: statistics.median(rate(fn, seconds) for _ in range(rounds)) for name, fn in results.items()}
+    def png(box_size):
+        def measure(n):
+            token = tokens[n]
+            report.check(decoded(codes.render_png(token, box_size=box_size)) == token,
+                         f"a {box_size} px/module PNG does not decode to its token")
+            return rate(lambda i: codes.render_png(tokens[i % len(tokens)], box_size=box_size), seconds)
+        return measure
+
+    results = benchlib.interleaved(rounds, {"png (10 px/module, the phone page)": png(10),
+                                            "png (4 px/module, a printed card)": png(4),
+                                            "floor: QR matrix only": lambda _n: rate(matrix, seconds)})
+    return {name: benchlib.median(values) for name, values in results.items()}
 
 
 def make_list(n: int) -> bytes:
@@ -64,7 +87,7 @@ def make_list(n: int) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode("gb18030")
 
 
-def bench_sheet(app, cards: int, rounds: int) -> dict:
+def bench_sheet(app, cards: int, rounds: int, report) -> dict:
     from sqlalchemy import select
 
     from sampling.cli import load_demo
@@ -80,31 +103,40 @@ def bench_sheet(app, cards: int, rounds: int) -> dict:
         community = db.session.scalar(select(Region).where(Region.code == "120101001001"))
         data = make_list(cards)
         start = time.perf_counter()
-        report = code_sheets.import_list(admin, io.BytesIO(data), "bench.csv", community)
+        imported = code_sheets.import_list(admin, io.BytesIO(data), "bench.csv", community)
         import_seconds = time.perf_counter() - start
-        assert report.accepted == cards, (report.accepted, report.rejected, report.rows[:3])
-        sheet_id = report.sheet.id
-        assert db.session.get(CodeSheet, sheet_id).card_count == cards
+        sheet_id = imported.sheet.id
+        report.check(imported.accepted == cards and db.session.get(CodeSheet, sheet_id).card_count == cards,
+                     f"list import accepted {imported.accepted} of {cards}: {imported.rows[:3]}")
         tokens = [codes.token_for(i + 1) for i in range(cards)]
 
     client = app.test_client()
     client.post("/login", data={"username": "bench_admin", "password": "bench-password-1"})
-    sheet_times, sheet_cpu, floor_times, size = [], [], [], 0
-    for _ in range(rounds):
+    size = 0
+
+    def sheet(_n):
+        nonlocal size
         start, cpu = time.perf_counter(), time.process_time()
         response = client.get(f"/staff/code-sheets/{sheet_id}")
         body = response.get_data()  # consumes the streamed page
-        sheet_times.append(time.perf_counter() - start)
-        sheet_cpu.append(time.process_time() - cpu)
-        assert response.status_code == 200 and body.count(b'class="code-card"') == cards
+        wall, used = time.perf_counter() - start, time.process_time() - cpu
+        found = body.count(b'class="code-card"')
+        report.check(response.status_code == 200 and found == cards,
+                     f"sheet: status {response.status_code}, {found} code cards, expected 200 and {cards}")
         size = len(body)
+        return wall, used
+
+    def floor(_n):
         with app.app_context():
             start = time.process_time()
             for token in tokens:
                 code_sheets.png_data_uri(token)
-            floor_times.append(time.process_time() - start)
-    return {"import": import_seconds, "sheet": statistics.median(sheet_times), "cpu": statistics.median(sheet_cpu),
-            "floor": statistics.median(floor_times), "bytes": size}
+            return time.process_time() - start
+
+    runs = benchlib.interleaved(rounds, {"sheet": sheet, "floor": floor})
+    return {"import": import_seconds, "sheet": benchlib.median(w for w, _c in runs["sheet"]),
+            "cpu": benchlib.median(c for _w, c in runs["sheet"]), "floor": benchlib.median(runs["floor"]),
+            "bytes": size}
 
 
 def main(argv=None) -> int:
@@ -113,7 +145,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=1.5, help="seconds per render measurement (default 1.5)")
     parser.add_argument("--rounds", type=int, default=3, help="repeats; medians are reported (default 3)")
     parser.add_argument("--database", help="database URL to use (it is WIPED); default a temporary SQLite file")
+    benchlib.add_arguments(parser)
     args = parser.parse_args(argv)
+    report = benchlib.Report("bench_residents", args)
 
     from flask_migrate import upgrade
     from sqlalchemy import text
@@ -131,26 +165,35 @@ def main(argv=None) -> int:
                     conn.execute(text("CREATE SCHEMA public"))
             upgrade()
 
-        print(f"QR PNG renders per second, one core (median of {args.rounds} × {args.seconds}s):")
-        renders = bench_renders(app, args.seconds, args.rounds)
-        floor = renders["floor: QR matrix only"]
-        for name, value in renders.items():
-            print(f"  {name:38s} {value:8.0f}/s   ratio to floor {value / floor:5.2f}")
-        phone = renders["png (10 px/module, the phone page)"]
-        print(f"  aim ≥ {AIM_RENDERS_PER_SECOND}/s: {'met' if phone >= AIM_RENDERS_PER_SECOND else 'NOT met'}")
+        print(f"QR PNG renders per second, one core ({args.rounds} interleaved rounds × {args.seconds}s):")
+        renders = bench_renders(app, args.seconds, args.rounds, report)
+        floor = report.figure("matrix_rate", renders["floor: QR matrix only"], "/s",
+                              "floor: the QR matrix alone, per CPU second")
+        phone = report.figure("phone_png_rate", renders["png (10 px/module, the phone page)"], "/s",
+                              "QR PNG for the phone page (10 px/module), per CPU second")
+        card = report.figure("card_png_rate", renders["png (4 px/module, a printed card)"], "/s",
+                             "QR PNG for a printed card (4 px/module), per CPU second")
+        report.ratio("phone_png_share", phone, floor, "phone PNG rate ÷ matrix floor rate")
+        report.ratio("card_png_share", card, floor, "card PNG rate ÷ matrix floor rate")
+        report.aim("png_rate", f"≥ {AIM_RENDERS_PER_SECOND} phone PNGs per second on one core",
+                   phone >= AIM_RENDERS_PER_SECOND, f"{phone:.0f}/s")
 
-        result = bench_sheet(app, args.cards, args.rounds)
-        print(f"\nPrint sheet of {args.cards} cards on {url.split(':', 1)[0]} (median of {args.rounds}):")
-        print(f"  import the list (GB18030 CSV)          {result['import']:8.2f} s "
-              f"({args.cards / result['import']:.0f} rows/s)")
-        print(f"  build the sheet (one page, streamed)   {result['sheet']:8.2f} s wall, {result['cpu']:.2f} s CPU, "
-              f"{result['bytes'] / 1e6:.1f} MB HTML")
-        print(f"  floor: {args.cards} card PNGs alone          {result['floor']:8.2f} s CPU   "
-              f"ratio sheet/floor (CPU) {result['cpu'] / result['floor']:.2f}")
-        wall, cpu = (result[k] * 1000 / args.cards for k in ("sheet", "cpu"))
-        print(f"  aim 1,000 cards < {AIM_SHEET_SECONDS:.0f} s: {'met' if wall < AIM_SHEET_SECONDS else 'NOT met'}"
-              f" ({wall:.2f} s wall, {cpu:.2f} s CPU per 1,000; wall includes other load on the machine)")
-    return 0
+        result = bench_sheet(app, args.cards, args.rounds, report)
+        kind = url.split(":", 1)[0].split("+")[0]
+        report.figure("import_s", result["import"], "s", f"import a {args.cards:,}-row GB18030 list", kind)
+        sheet = report.figure("sheet_s", result["sheet"], "s",
+                              f"build the {args.cards:,}-card print sheet (one page, streamed), wall", kind)
+        report.figure("sheet_cpu_s", result["cpu"], "s", "the sheet, CPU", kind)
+        report.figure("sheet_floor_cpu_s", result["floor"], "s", f"floor: its {args.cards:,} card PNGs alone, CPU",
+                      kind)
+        report.ratio("sheet_times_floor", result["cpu"], result["floor"], "sheet CPU ÷ PNG floor CPU", kind)
+        report.figure("sheet_mb", result["bytes"] / 1e6, "MB", "the sheet's HTML", kind)
+        per_thousand = sheet * 1000 / args.cards
+        report.aim("sheet", f"1,000-card sheet < {AIM_SHEET_SECONDS:.0f} s (wall)", per_thousand < AIM_SHEET_SECONDS,
+                   f"{per_thousand:.2f} s per 1,000 cards", kind)
+        report.note(f"{args.rounds} interleaved rounds of {args.seconds:g} s per render measurement; a {args.cards:,}-"
+                    f"card sheet on {kind}")
+    return report.finish()
 
 
 if __name__ == "__main__":

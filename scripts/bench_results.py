@@ -1,36 +1,44 @@
-"""Benchmark: posting a day's lab results, and listing positive pools.
+"""Benchmark: posting a day's lab results, and listing positive pools, on SQLite and PostgreSQL.
 
     .venv/bin/python scripts/bench_results.py --help
-    .venv/bin/python scripts/bench_results.py --tubes 2000          # SQLite in a temp dir
-    .venv/bin/python scripts/bench_results.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/scratch
+    .venv/bin/python scripts/bench_results.py --tubes 2000 --db both
 
-It builds a round of N received 10-in-1 tubes (N*10 residents and samples), then times, with
-medians over --repeat runs:
+Per database (SQLite in a temporary folder; PostgreSQL $BENCH_PG_DATABASE or `bench_r`, WIPED) it
+builds a round of N received 10-in-1 tubes (N*10 residents and samples, 1 % of the results
+positive), then times, interleaved --repeat times (order rotated each round; medians; the tubes
+reset to "received" before each run):
 
-- post:   results.post_results for all N tubes (the real path: classify, conditional UPDATE
-          ... RETURNING per chunk, audit rows, positive summary);
-- floor:  the least any implementation must do: one bare ``UPDATE tubes SET result=...
-          WHERE id IN (...)`` per 500 tubes, nothing checked, nothing audited;
-- naive:  a per-row ORM loop (SELECT the tube, set fields, flush) on the same rows — what
-          set-based code avoids (run on --naive-tubes rows and scaled to N);
-- list:   positives.list_pools for an admin with 1% of the pools positive;
-- list floor: one SELECT of the same member rows without follow-up look-ups.
+- post:   results.post_results for all N tubes (the real path: lock and read the tubes, classify,
+          conditional UPDATE ... RETURNING per chunk, audit rows, positive summary);
+- floor:  the least any implementation must write: one bare ``UPDATE tubes SET status, result,
+          resulted_at WHERE code IN (...)`` per result value and chunk of 500 tubes, committed per
+          chunk as post commits (on PostgreSQL the statistics trigger makes one long transaction
+          slower than chunks: it updates the same counter rows again and again); nothing read,
+          checked or audited;
+- naive:  a per-row ORM loop (SELECT the tube, set fields, flush) on --naive-tubes rows,
+          scaled to N — what set-based code avoids;
 
-THE DATABASE GIVEN WITH --database-url IS WIPED.
+then, once the results are posted, interleaved likewise:
+
+- list:       positives.list_pools for an admin (the flagged pools with members and follow-up);
+- list floor: one SELECT of the same member rows without the follow-up look-ups.
+
+Every run is checked: post reports N updated and nothing rejected, and after post and floor the
+database holds N resulted tubes of which N/100 positive; the list has every positive pool with its
+10 members. Exit 1 on a failed check (or when the floor is slower than post: then it is no floor).
 """
 import argparse
-import statistics
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import delete, insert, select, text, update  # noqa: E402
+import benchlib  # noqa: E402
+from sqlalchemy import delete, func, insert, select, update  # noqa: E402
 
 from sampling import create_app  # noqa: E402
 from sampling.extensions import db  # noqa: E402
+from sampling.models.base import utcnow  # noqa: E402
 
 
 def build(tubes: int):
@@ -67,80 +75,119 @@ def reset():
     db.session.commit()
 
 
-def timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+def counts() -> tuple[int, int]:
+    """(resulted tubes, positive tubes)."""
+    from sampling.models import Tube
+    return tuple(db.session.execute(select(func.count(Tube.id).filter(Tube.status == "resulted"),
+                                           func.count(Tube.id).filter(Tube.result == "positive"))).one())
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tubes", type=int, default=2000, help="received 10-in-1 tubes (default 2000)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (default 3)")
-    parser.add_argument("--naive-tubes", type=int, default=300, help="rows for the per-row loop (default 300)")
-    parser.add_argument("--database-url", help="a scratch database (WIPED); default: SQLite in a temp dir")
-    args = parser.parse_args()
-    url = args.database_url or f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+def bench(kind: str, args, report) -> None:
+    url = benchlib.database_url(kind, "bench_r")
+    benchlib.fresh_database(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False,
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     with app.app_context(), app.test_request_context():
-        from flask_migrate import upgrade
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-        upgrade()
         from sampling.lab import positives, results
         from sampling.models import Tube
         lab, admin, round_id = build(args.tubes)
         codes = [f"BT{i:08d}" for i in range(args.tubes)]
         words = ["positive" if i % 100 == 0 else "negative" for i in range(args.tubes)]
+        positive = words.count("positive")
 
         def post():
             rows = (results.make_row(None, c, w) for c, w in zip(codes, words, strict=True))
-            report = results.post_results(lab, rows)
-            assert report["updated"] == args.tubes, report["rejected"][:3]
+            outcome = results.post_results(lab, rows)
+            report.check(outcome["updated"] == args.tubes and not outcome["rejected"],
+                         f"{kind}: post updated {outcome['updated']}, rejected {outcome['rejected'][:3]}")
 
         def floor():
-            ids = list(db.session.scalars(select(Tube.id).where(Tube.code.in_(codes)).order_by(Tube.id)))
-            for start in range(0, len(ids), 500):
-                db.session.execute(update(Tube).where(Tube.id.in_(ids[start:start + 500]))
-                                   .values(result="negative", status="resulted"))
-            db.session.commit()
+            now = utcnow()
+            for start in range(0, args.tubes, results.CHUNK):  # committed per chunk, as post commits
+                for word in ("positive", "negative"):
+                    chosen = [c for c, w in zip(codes[start:start + results.CHUNK], words[start:start + results.CHUNK],
+                                                strict=True) if w == word]
+                    db.session.execute(update(Tube).where(Tube.code.in_(chosen))
+                                       .values(status="resulted", result=word, resulted_at=now)
+                                       .execution_options(synchronize_session=False))
+                db.session.commit()
 
         def naive():
             for code, word in zip(codes[:args.naive_tubes], words, strict=False):
                 tube = db.session.scalar(select(Tube).where(Tube.code == code))
                 if tube.status == "received":
-                    tube.status, tube.result = "resulted", word
+                    tube.status, tube.result, tube.resulted_at = "resulted", word, utcnow()
                     db.session.flush()
             db.session.commit()
 
-        figures = {}
-        for name, fn, scale in (("post", post, 1), ("floor", floor, 1),
-                                ("naive", naive, args.tubes / max(1, args.naive_tubes))):
-            runs = []
-            for _ in range(args.repeat):
+        def run(fn, expected, scale=1.0):
+            def go(_n):
                 reset()
-                runs.append(timed(fn) * scale)
-            figures[name] = statistics.median(runs)
+                seconds, _ = benchlib.timed(fn)
+                got = counts()
+                report.check(got == expected, f"{kind}: {fn.__name__}: {got} (resulted, positive), expected {expected}")
+                return seconds * scale
+            return go
+
+        naive_n = min(args.naive_tubes, args.tubes)
+        writes = benchlib.interleaved(args.repeat, {
+            "post": run(post, (args.tubes, positive)), "floor": run(floor, (args.tubes, positive)),
+            "naive": run(naive, (naive_n, len([w for w in words[:naive_n] if w == "positive"])),
+                         args.tubes / max(1, naive_n))})
         reset()
         post()
-        figures["list"] = statistics.median(timed(lambda: positives.list_pools(admin, round_id))
-                                            for _ in range(args.repeat))
         members = positives._members_query().where(Tube.round_id == round_id)
-        figures["list floor"] = statistics.median(timed(lambda: db.session.execute(members).all())
-                                                  for _ in range(args.repeat))
-        pools = len(positives.list_pools(admin, round_id))
-    print(f"database: {url.split(':')[0]}; tubes: {args.tubes} "
-          f"(10-in-1, {args.tubes * 10} samples); positive pools: {pools}; repeat: {args.repeat}")
-    print(f"post results  median {figures['post']:.3f} s  ({args.tubes / figures['post']:.0f} tubes/s)")
-    print(f"floor (bare)  median {figures['floor']:.3f} s  -> post / floor = {figures['post'] / figures['floor']:.1f}x")
-    print(f"naive loop    median {figures['naive']:.3f} s (scaled) -> naive / post = "
-          f"{figures['naive'] / figures['post']:.1f}x")
-    print(f"list pools    median {figures['list'] * 1000:.1f} ms; floor {figures['list floor'] * 1000:.1f} ms "
-          f"-> {figures['list'] / figures['list floor']:.1f}x")
-    return 0
+
+        def listed(_n):
+            seconds, pools = benchlib.timed(lambda: positives.list_pools(admin, round_id))
+            people = sum(len(p["members"]) for p in pools)
+            report.check((len(pools), people) == (positive, positive * 10),
+                         f"{kind}: list_pools gave {len(pools)} pools, {people} members; expected {positive}, "
+                         f"{positive * 10}")
+            return seconds
+
+        def list_floor(_n):
+            seconds, rows = benchlib.timed(lambda: db.session.execute(members).all())
+            report.check(len(rows) == positive * 10, f"{kind}: list floor read {len(rows)} rows")
+            return seconds
+
+        lists = benchlib.interleaved(args.repeat, {"list": listed, "list floor": list_floor})
+    figures(report, kind, args, writes, lists, positive)
+
+
+def figures(report, kind, args, writes, lists, positive) -> None:
+    med = benchlib.median
+    n = f"{args.tubes:,}"
+    post = report.figure("post_s", med(writes["post"]), "s", f"post {n} results (check, update, audit)", kind)
+    report.figure("post_rate", args.tubes / post, "/s", "post: tubes/s", kind)
+    flo = report.figure("floor_s", med(writes["floor"]), "s",
+                        f"floor: bare UPDATE of the {n} tubes by code, one per result value and chunk", kind)
+    naive = report.figure("naive_s", med(writes["naive"]), "s",
+                          f"naive per-row ORM loop, {args.naive_tubes} rows scaled to {n}", kind)
+    report.ratio("post_times_floor", post, flo, "post ÷ floor", kind)
+    report.ratio("naive_times_post", naive, post, "naive loop ÷ post", kind)
+    report.check(post >= flo, f"{kind}: the floor ({flo:.3f} s) is slower than post ({post:.3f} s): not a floor")
+    listed = report.figure("list_ms", med(lists["list"]) * 1000, "ms",
+                           f"list {positive} positive pools ({positive * 10} people, follow-up state)", kind)
+    list_floor = report.figure("list_floor_ms", med(lists["list floor"]) * 1000, "ms",
+                               "list floor: one SELECT of the member rows", kind)
+    report.ratio("list_times_floor", listed, list_floor, "list ÷ list floor", kind)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tubes", type=int, default=2000, help="received 10-in-1 tubes (default 2000)")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds (default 3; medians)")
+    parser.add_argument("--naive-tubes", type=int, default=300, help="rows for the per-row loop (default 300)")
+    parser.add_argument("--db", choices=["postgresql", "sqlite", "both"], default="both")
+    benchlib.add_arguments(parser)
+    args = parser.parse_args()
+    report = benchlib.Report("bench_results", args)
+    for kind in (["postgresql", "sqlite"] if args.db == "both" else [args.db]):
+        bench(kind, args, report)
+    report.note(f"{args.tubes:,} received 10-in-1 tubes ({args.tubes * 10:,} samples), 1 % positive; "
+                f"{args.repeat} interleaved rounds")
+    return report.finish()
 
 
 if __name__ == "__main__":
