@@ -8,6 +8,9 @@ Regions and sites are always full size (16 districts, 281 streets, 6,127 communi
 samples in 1.4 million tubes of 10, over one 24-hour round). Everything is set-based SQL inside
 PostgreSQL (INSERT ... SELECT generate_series); the statistics triggers are bypassed for the load
 (session_replication_role = replica) and the aggregates rebuilt afterwards (``rebuild-stats``).
+Then rosters (``--roster-share`` of the communities, ``--street-roster-share`` of the streets,
+each listing its residents and 3 % more people never sampled) collided with the round by the real
+collision service, as coordinators do (:func:`add_rosters`).
 """
 import argparse
 import sys
@@ -118,6 +121,58 @@ def generate(app, scale: float) -> dict:
     return {"people": n_people, "timings": timings}
 
 
+def add_rosters(app, share: float = 0.1, street_share: float = 0.05) -> dict:
+    """Rosters as coordinators upload them, then collided with the round by the real service:
+    one for every 1/``share``-th community (its residents, plus 3 % never sampled) and one for
+    every 1/``street_share``-th street (the residents of its communities, plus 3 %). Entries are
+    written set-based; each roster is then collided (``run_collision``, as the API does). Returns
+    counts and seconds."""
+    from sqlalchemy import select
+
+    from sampling.extensions import db
+    from sampling.kernel.users import create_user
+    from sampling.rosters.collisions import run_collision
+    started = time.perf_counter()
+    with app.app_context():
+        admin = create_user("bench_admin", "admin", BENCH_PASSWORD, update=True)
+        db.session.commit()
+        round_id = db.session.execute(text("SELECT max(id) FROM rounds")).scalar()
+        for level, every in (("community", max(1, round(1 / share))), ("street", max(1, round(1 / street_share)))):
+            db.session.execute(text(
+                "INSERT INTO rosters (name, filename, region_id, uploaded_by_id, rows_total, rows_valid, status, "
+                "created_at) SELECT '名单 ' || code, 'roster.xlsx', id, :admin, 0, 0, 'accepted', now() FROM "
+                "(SELECT id, code, row_number() OVER (ORDER BY code) AS k FROM regions WHERE level = :level) r "
+                "WHERE k % :every = 0"), {"admin": admin.id, "level": level, "every": every})
+        # a roster lists the residents of its region (a street's: of its communities) ...
+        for community in ("c.id = g.id AND g.level = 'community'", "c.parent_id = g.id AND g.level = 'street'"):
+            db.session.execute(text(
+                "INSERT INTO roster_entries (roster_id, row_number, name, id_type, id_number, phone, community, "
+                "building, unit, room, address) SELECT ro.id, row_number() OVER (PARTITION BY ro.id ORDER BY p.id), "
+                "p.name, '其他', p.id_number, '', c.name, '', '', '', '' FROM rosters ro "
+                f"JOIN regions g ON g.id = ro.region_id JOIN regions c ON {community} "
+                "JOIN residents p ON p.community_id = c.id"))
+        # ... and 3 % more people who were never sampled
+        db.session.execute(text(
+            "INSERT INTO roster_entries (roster_id, row_number, name, id_type, id_number, phone, community, building, "
+            "unit, room, address) SELECT ro.id, n.k + x, '未检' || x, '其他', 'U' || ro.id || '-' || x, '', '', '', "
+            "'', '', '' FROM rosters ro JOIN (SELECT roster_id, count(*) AS k FROM roster_entries GROUP BY roster_id) "
+            "n ON n.roster_id = ro.id, generate_series(1, greatest(1, (n.k * 3 / 100)::int)) x"))
+        db.session.execute(text(
+            "UPDATE rosters SET rows_total = n.k, rows_valid = n.k FROM (SELECT roster_id, count(*) AS k "
+            "FROM roster_entries GROUP BY roster_id) n WHERE n.roster_id = rosters.id"))
+        db.session.execute(text("ANALYZE roster_entries"))
+        db.session.commit()
+        loaded = time.perf_counter() - started
+        roster_ids = list(db.session.scalars(select(text("id")).select_from(text("rosters")).order_by(text("id"))))
+        entries = db.session.execute(text("SELECT count(*) FROM roster_entries")).scalar()
+        for roster_id in roster_ids:
+            run_collision(admin, roster_id, round_id)
+    seconds = time.perf_counter() - started
+    print(f"  {'rosters':<14} {loaded:8.1f} s  ({len(roster_ids):,} rosters, {entries:,} entries)", flush=True)
+    print(f"  {'collisions':<14} {seconds - loaded:8.1f} s", flush=True)
+    return {"rosters": len(roster_ids), "entries": entries, "seconds": seconds}
+
+
 def reset(app) -> None:
     """Drop everything in the database and build it with the migrations."""
     from flask_migrate import upgrade
@@ -141,6 +196,8 @@ def main() -> None:
     parser.add_argument("--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/bench_g")
     parser.add_argument("--scale", type=float, default=0.05, help="fraction of 14 million residents/samples")
     parser.add_argument("--reset", action="store_true", help="drop and re-create the schema first (wipes it!)")
+    parser.add_argument("--roster-share", type=float, default=0.1, help="share of communities with a roster")
+    parser.add_argument("--street-roster-share", type=float, default=0.05, help="share of streets with a roster")
     args = parser.parse_args()
     if not args.database_url.startswith("postgresql"):
         parser.error("the generator needs PostgreSQL")
@@ -149,6 +206,7 @@ def main() -> None:
         reset(app)
     started = time.perf_counter()
     result = generate(app, args.scale)
+    add_rosters(app, args.roster_share, args.street_roster_share)
     print(f"city generated: {result['people']:,} residents and samples in {time.perf_counter() - started:.1f} s")
 
 

@@ -11,7 +11,7 @@ by community (its rows name communities only as free text). The figures of an ar
 never a mix of a roster and the rosters of its parts, and are never counted twice."""
 from collections import defaultdict
 
-from sqlalchemy import select
+from sqlalchemy import ARRAY, String, any_, bindparam, or_, select
 
 from sampling.extensions import db
 from sampling.models import Region
@@ -28,7 +28,13 @@ def roster_figures(scope, data: dict[str, Figures]) -> tuple[dict[int, Figures],
     scope — its parent region, or the city — or None). ``data``: the provider's answer."""
     if not data:  # no roster collided in this round yet: nothing to place in the region tree
         return {}, None
-    query = select(Region.id, Region.code, Region.level, Region.parent_id)
+    # A community without figures of its own never adds anything: only the streets and districts
+    # (a few hundred) and the communities with figures are read, not the whole tree.
+    codes = list(data)
+    named = Region.code == any_(bindparam("codes", codes, type_=ARRAY(String))) \
+        if db.session.get_bind().dialect.name == "postgresql" else Region.code.in_(codes)
+    query = select(Region.id, Region.code, Region.level, Region.parent_id).where(
+        or_(Region.level != "community", named))
     if scope.path is not None:
         query = query.where(Region.path.startswith(scope.path, autoescape=True))
     regions = db.session.execute(query).all()
