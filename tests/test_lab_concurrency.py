@@ -1,15 +1,15 @@
 """Concurrency rules held by the database: real concurrent clients (threads with their own
 sessions) on PostgreSQL race for one tube, one box, one result."""
 import threading
-import time
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from sampling.errors import Conflict
 from sampling.extensions import db
 from sampling.lab import boxes, positives, results
 from sampling.models import Box, Tube, TubeEvent, User
+from tests import waits
 from tests.lab_fixtures import at_the_lab, resident, sealed_tube
 
 
@@ -158,7 +158,7 @@ def test_crossing_uploads_each_apply_once_without_a_500(crew, monkeypatch):
     assert set(db.session.scalars(select(Tube.result).where(Tube.code.like("CROSS-%")))) == {"negative"}
 
 
-def test_notice_cursor_follows_the_commit_order(crew, make_user, monkeypatch):
+def test_notice_cursor_follows_the_commit_order(crew, make_user, monkeypatch, database_url):
     """Upload A has numbered its positive tube but not committed; upload B flags another tube
     meanwhile; the coordinator opens the list before A commits. Both pools must be announced:
     B's number may not be one that A's late commit lands at or below."""
@@ -186,13 +186,9 @@ def test_notice_cursor_follows_the_commit_order(crew, make_user, monkeypatch):
     a = threading.Thread(target=upload, args=("FLAG-0001",))
     a.start()
     assert numbered.wait(30)
-    b = threading.Thread(target=upload, args=("FLAG-0002",))
+    b = threading.Thread(target=upload, args=("FLAG-0002",), name="upload B")
     b.start()
-    waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-    for _ in range(200):  # B either waits for A's lock or (without it) commits on its own
-        if not b.is_alive() or db.session.scalar(text(waiting)):
-            break
-        time.sleep(0.05)
+    waits.lock_waiters(database_url, 1, "advisory", alive=[b])  # B numbers after A's commit, not before
     db.session.rollback()
     listed = {p["tube_code"] for p in positives.list_pools(db.session.get(User, coordinator.id), mark_seen=True)}
     release.set()

@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 
 from sampling.extensions import db
 from sampling.models import Round, Tube
+from tests import waits
 from tests.field import cid, make_residents, qr
 
 
@@ -165,11 +166,10 @@ def test_closing_while_phones_scan_loses_nothing_and_deadlocks_nothing(demo_city
     assert sum(s.samples for s in stats) == sum(o.count(201) for o in outcomes.values())
 
 
-def test_a_tube_opened_while_the_round_closes_waits_and_is_refused(heping, make_app, is_postgres):
+def test_a_tube_opened_while_the_round_closes_waits_and_is_refused(heping, make_app, is_postgres, database_url):
     """The round's row is held by its closing: a phone opening a tube in it at that moment waits,
     then reads the round closed (no open tube is left behind in a closed round)."""
     import threading
-    import time
 
     from sampling.errors import ValidationFailed
     from sampling.field import rounds, tubes
@@ -193,10 +193,10 @@ def test_a_tube_opened_while_the_round_closes_waits_and_is_refused(heping, make_
     with make_app().app_context():
         rnd = db.session.get(Round, heping["round"])
         rounds._lock(rnd)  # what close_round holds while it seals the round's tubes
-        phone = threading.Thread(target=open_one)
+        phone = threading.Thread(target=open_one, name="the phone opening a tube")
         phone.start()
-        time.sleep(0.5)
-        assert phone.is_alive() and "answer" not in out  # waiting for the round
+        waits.lock_waiters(database_url, 1, alive=[phone])  # the phone waits for the round
+        assert "answer" not in out
         rnd.status = "closed"
         db.session.commit()
         phone.join(30)

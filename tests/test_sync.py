@@ -1,11 +1,10 @@
 """The batch sync endpoint: per-item answers, exactly once per client_id, conflicts per item."""
-import time
-
 import pytest
 from sqlalchemy import func, select
 
 from sampling.extensions import db
 from sampling.models import ClientOperation, Sample, Tube
+from tests import waits
 from tests.field import cid, current_round, forged, make_residents, outcome_of, qr
 
 
@@ -213,7 +212,7 @@ def test_a_client_id_replays_only_to_the_user_who_sent_it(client, field, make_us
     assert db.session.scalar(select(Tube.sample_count).where(Tube.code == "X0002")) == 0
 
 
-def test_a_resent_batch_still_in_flight_gets_the_first_answers(field, make_app, is_postgres):
+def test_a_resent_batch_still_in_flight_gets_the_first_answers(field, make_app, is_postgres, database_url):
     """The phone gave up waiting and sent the batch again while the first copy was still being
     applied: both copies answer as the single calls would (201s, then 200s with the same bodies)."""
     import threading
@@ -237,10 +236,10 @@ def test_a_resent_batch_still_in_flight_gets_the_first_answers(field, make_app, 
                 finally:
                     db.session.remove()
 
-        threads = [threading.Thread(target=copy, args=(name,)) for name in ("first", "again")]
+        threads = [threading.Thread(target=copy, args=(name,), name=name) for name in ("first", "again")]
         for t in threads:
             t.start()
-        time.sleep(0.5)
+        waits.lock_waiters(database_url, 2, alive=threads)  # both copies queue behind the holder
         db.session.rollback()  # release the tube
         for t in threads:
             t.join(60)
