@@ -78,6 +78,12 @@ def test_box_hand_over_receive_and_scan_a_positive(page, demo_city, make_user):
     assert "更正" in page.locator("#result-log li").first.inner_text()
 
 
+def _notice_checked(page, times: int = 1) -> None:
+    """Until this page's notice script has handled ``times`` answers of the server (so that a
+    banner's absence is an answer, not a poll not yet made)."""
+    page.wait_for_function(f"Number(document.body.dataset.noticeChecks || 0) >= {times}")
+
+
 def _pool_at_the_lab(server, make_user, prefix):
     """A 10-in-1 tube <prefix>-TUBE received by the lab, the notice polled every second; the lab user."""
     server.config["POSITIVES_NOTICE_SECONDS"] = 1
@@ -96,7 +102,7 @@ def test_coordinator_is_told_of_a_new_positive_without_reloading(page, server, d
     page.goto("/positives")  # the list as it is: nothing to find yet
     page.wait_for_selector("#no-pools")
     page.goto("/")
-    page.wait_for_timeout(1500)
+    _notice_checked(page)
     assert page.locator("#positives-notice").count() == 0
     results.post_results(lab, [results.make_row(None, "NOTE-TUBE", "positive")])
     page.wait_for_selector("#positives-notice", timeout=8000)
@@ -106,7 +112,7 @@ def test_coordinator_is_told_of_a_new_positive_without_reloading(page, server, d
     assert page.locator("section.pool h2").inner_text().endswith("NOTE-TUBE")
     assert page.locator("section.pool tbody tr").count() == 10
     assert page.locator("section.pool tbody tr").first.locator("td").nth(7).inner_text() == "待联系"
-    page.wait_for_timeout(1500)  # the list has been seen: no banner on it
+    _notice_checked(page)  # the list has been seen: no banner on it
     assert page.locator("#positives-notice").count() == 0
     page.click("#print-view")
     page.wait_for_selector(".pool-print")
@@ -150,8 +156,8 @@ def test_a_coordinators_first_visit_shows_the_open_pools_of_their_area(page, ser
     assert "1 个阳性或无效混管仍有人员待跟进" in page.locator("#positives-notice").inner_text()
     page.click("#positives-notice a")
     page.wait_for_selector("section.pool")
-    page.wait_for_timeout(1500)  # opened: no banner any more, on the list or elsewhere
+    _notice_checked(page)  # opened: no banner any more, on the list or elsewhere
     assert page.locator("#positives-notice").count() == 0
     page.goto("/")
-    page.wait_for_timeout(1500)
+    _notice_checked(page)
     assert page.locator("#positives-notice").count() == 0

@@ -19,6 +19,10 @@ def test_coordinator_follows_the_round_and_downloads(page, server, demo_city, ma
     server.config["STATS_REFRESH_SECONDS"] = 1
     data = build_known_round()
     make_user("coordinator", username="hp_coordinator", region="120101")
+    page.clock.install()  # the page's timers, so that "no refresh any more" is checked over ticks, not waited for
+    page.add_init_script("""(() => { const fetch = window.fetch; window.fetched = [];
+        window.fetch = function (url) { window.fetched.push(String(url)); return fetch.apply(this, arguments); };
+    })()""")
     page.goto("/login")
     page.fill("#username", "hp_coordinator")
     page.fill("#password", PASSWORD)
@@ -83,7 +87,11 @@ def test_coordinator_follows_the_round_and_downloads(page, server, demo_city, ma
     assert page.locator("#stats-panel form").count() == 0
     assert page.locator("#stats-table tbody tr").count() == 2
     refreshed = page.get_attribute("#stats-panel", "data-refreshed")
-    page.wait_for_timeout(2500)
+    asked = "() => window.fetched.filter(u => u === document.getElementById('stats-panel').dataset.refreshUrl).length"
+    before = page.evaluate(asked)
+    assert before >= 1  # the refresh that found the session ended was counted
+    page.clock.run_for(5000)  # five refresh periods go by: not one refresh is asked
+    assert page.evaluate(asked) == before
     assert page.get_attribute("#stats-panel", "data-refreshed") == refreshed
     assert page.locator("#stats-signed-out").count() == 1
     page.click("#stats-signed-out a")

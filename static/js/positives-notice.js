@@ -3,7 +3,8 @@
    The server keeps, per user, the newest pool on the list when they last opened it, and counts
    the pools flagged after it ("new"), or every open pool of their area until they have opened
    the list once ("open"); so the banner stays on every page, on every device of that user,
-   until the list is looked at. */
+   until the list is looked at. Each answer handled is counted in body[data-notice-checks] (tests
+   wait for it instead of for time). */
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -37,6 +38,7 @@
       .then(function (body) {
         if (!body) { return; }
         if (body.count > 0) { show(body.count, body.basis); } else { hide(); }
+        document.body.dataset.noticeChecks = String(Number(document.body.dataset.noticeChecks || 0) + 1);
       })
       .catch(function () { /* offline: try again at the next tick */ });
   }
