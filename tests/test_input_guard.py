@@ -35,14 +35,20 @@ def test_nul_in_a_query_string_and_a_form_is_400(client, demo_city):
     assert response.status_code == 400 and "<html" in response.get_data(as_text=True).lower()
 
 
-def test_values_no_column_can_hold_are_422_never_500(client, admin_headers):
+def test_values_no_column_can_hold_get_their_own_answer_never_500(client, admin_headers):
+    """An id beyond any column's range names no round: 404 unknown_round. A name longer than its
+    column: 422 validation naming the field. Each in the caller's language."""
     huge = "99999999999999999999"
     for path in (f"/api/v1/stats?round_id={huge}&level=district", f"/api/v1/positives?round_id={huge}",
                  f"/api/v1/turnaround?round_id={huge}"):
         response = client.get(path, headers=admin_headers)
-        assert 400 <= response.status_code < 500, (path, response.status_code)
-    response = client.post("/api/v1/rounds", json={"name": "轮" * 500, "pool_size": 10}, headers=admin_headers)
-    assert response.status_code in (400, 422), response.get_json()
+        assert response.status_code == 404, (path, response.status_code)
+        assert response.get_json()["error"] == {"code": "unknown_round", "message": "未知轮次。"}
+    for body in ({"name": "轮" * 500, "pool_size": 10}, {"name": "轮次", "pool_size": 10**30}):
+        response = client.post("/api/v1/rounds", json=body, headers=admin_headers)
+        error = response.get_json()["error"]
+        assert response.status_code == 422 and error["code"] == "validation", (body, response.status_code, error)
+        assert set(error["fields"]) == ({"name"} if len(body["name"]) > 100 else {"pool_size"})
 
 
 def test_a_real_deadlock_is_busy(database_url, is_postgres, demo_city):
