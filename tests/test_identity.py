@@ -78,12 +78,22 @@ def test_birth_dates_before_1880_are_refused(app, body, ok):
     assert "birth date" in message(exc)
 
 
-def test_birth_date_today_is_accepted_tomorrow_refused(app):
-    today = datetime.date.today()
+def test_birth_date_today_is_accepted_tomorrow_refused(app, monkeypatch):
+    today = datetime.date(2026, 3, 1)  # one "today" for the test and the check, whatever the clock says
+    monkeypatch.setattr(identity, "local_today", lambda: today)
     born_today = id_card(f"120101{today:%Y%m%d}123")
     assert identity.validate_document("resident_id_card", born_today) == born_today
     with pytest.raises(InvalidValue):
         identity.validate_document("resident_id_card", id_card(f"120101{today + datetime.timedelta(days=1):%Y%m%d}123"))
+
+
+def test_today_is_chinas_date_not_the_servers(app):
+    """At 20:00 UTC it is already 04:00 the next day in Tianjin: a child born that morning is born today."""
+    utc = datetime.UTC
+    assert identity.local_today(datetime.datetime(2026, 12, 7, 20, 0, tzinfo=utc)) == datetime.date(2026, 12, 8)
+    assert identity.local_today(datetime.datetime(2026, 12, 7, 15, 59, tzinfo=utc)) == datetime.date(2026, 12, 7)
+    app.config["LOCAL_TIMEZONE"] = "UTC"
+    assert identity.local_today(datetime.datetime(2026, 12, 7, 20, 0, tzinfo=utc)) == datetime.date(2026, 12, 7)
 
 
 def test_unknown_region_prefix_is_refused_with_its_own_message(app):

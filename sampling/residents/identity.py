@@ -10,7 +10,9 @@ import datetime
 import re
 import unicodedata
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from stdnum import numdb
 from stdnum.cn import ric
@@ -44,6 +46,7 @@ _PATTERNS = {
 }
 _PHONE = re.compile(r"1[0-9]{10}")
 EARLIEST_BIRTH = datetime.date(1880, 1, 1)  # older birth dates on a card are typing errors
+FIELD_ZONE = "Asia/Shanghai"  # where the cards were issued, when no app says otherwise
 _CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff\u00b7]) | (?=[\u3400-\u9fff\u00b7])")
 _NAME_DOTS = str.maketrans({"\u2022": "\u00b7", "\u30fb": "\u00b7", "\u2027": "\u00b7", "\u2219": "\u00b7"})
 
@@ -90,10 +93,18 @@ def _known_region(area: str) -> bool:
     return any("county" in props for _, props in numdb.get("cn/loc").info(area))
 
 
+def local_today(now: datetime.datetime | None = None) -> datetime.date:
+    """Today where the residents are (``LOCAL_TIMEZONE``, China by default) at ``now`` (default:
+    now): a child born this morning in Tianjin is born today while the server's UTC date is still
+    yesterday."""
+    zone = current_app.config.get("LOCAL_TIMEZONE", FIELD_ZONE) if has_app_context() else FIELD_ZONE
+    return (now or datetime.datetime.now(datetime.UTC)).astimezone(ZoneInfo(zone)).date()
+
+
 def _validate_resident_id_card(number: str) -> str:
     """python-stdnum's ``ric`` checks step by step (length, digits, check digit, birth date,
     region code known in any year), each failure with its own message; the birth date must lie
-    between 1880 and today."""
+    between 1880 and today (in China: :func:`local_today`)."""
     if len(number) != 18 or not (number[:17].isascii() and number[:17].isdigit()):
         raise InvalidValue(_l("A resident ID number has 18 characters: 17 digits and a digit or X."))
     if number[-1] != ric.calc_check_digit(number):
@@ -102,7 +113,7 @@ def _validate_resident_id_card(number: str) -> str:
         birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise InvalidValue(_l("The ID number contains an impossible birth date.")) from None
-    if not EARLIEST_BIRTH <= birth <= datetime.date.today():
+    if not EARLIEST_BIRTH <= birth <= local_today():
         raise InvalidValue(_l("The ID number contains an impossible birth date."))
     if not _known_region(number[:6]):
         raise InvalidValue(_l("The first six digits of the ID number are not a known region code."))
