@@ -151,7 +151,7 @@ def main():
                                 "single scans (one per request), same server and clients, scans/s", kind)
     report.figure("sync_p50_ms", med(p.p50_ms for p in measured["sync"]), "ms", "sync batch p50", kind)
     report.figure("sync_p99_ms", med(p.p99_ms for p in measured["sync"]), "ms", "sync batch p99", kind)
-    report.ratio("sync_share_ceiling", synced, bare, "sync / sample-rows ceiling", kind)
+    report.ratio("sync_share_ceiling", synced, bare, "sync / sample-rows ceiling", kind, "%")
     times = report.ratio("sync_times_single", synced, single_rate, "sync items/s ÷ single scans/s", kind)
     print(f"MEDIAN {kind}: sync {synced:.0f} items/s, ceiling {bare:.0f} rows/s (sync/ceiling = {synced / bare:.0%}), "
           f"single scans {single_rate:.0f}/s (sync = {times:.1f} × single)", flush=True)

@@ -26,8 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class Report:
     """Figures, aims and problems of one run (see the module's docstring)."""
 
-    def __init__(self, bench: str, args: argparse.Namespace | None = None):
-        self.bench, self.args = bench, args
+    def __init__(self, bench: str, args: argparse.Namespace | None = None, page: str | None = None):
+        """``page``: the docs page whose figures section scripts/bench_all rewrites (default
+        benchlib.figures.PAGES[bench], else docs/<bench>.md)."""
+        self.bench, self.args, self.page = bench, args, page
         self.figures, self.aims, self.problems, self.notes = [], [], [], []
         self.started = datetime.now().astimezone()
         self.watch = Watch()
@@ -37,9 +39,10 @@ class Report:
         self.figures.append({"key": key, "db": db, "value": value, "unit": unit, "label": label})
         return value
 
-    def ratio(self, key: str, numerator: float, denominator: float, label: str, db: str | None = None) -> float:
-        """A ratio of two figures of this run (both measured here, interleaved)."""
-        return self.figure(key, numerator / denominator if denominator else float("nan"), "x", label, db)
+    def ratio(self, key: str, numerator: float, denominator: float, label: str, db: str | None = None,
+              unit: str = "x") -> float:
+        """A ratio of two figures of this run (both measured here, interleaved); ``unit`` "%" for a share."""
+        return self.figure(key, numerator / denominator if denominator else float("nan"), unit, label, db)
 
     def aim(self, key: str, label: str, met: bool, measured: str, db: str | None = None) -> bool:
         """Record an aim (``label`` says it, e.g. "scan p99 < 100 ms at 725/s") and whether it held."""
@@ -90,9 +93,10 @@ class Report:
         if path:
             args = {k: v for k, v in vars(self.args).items() if k != "json"} if self.args else {}
             with open(path, "w", encoding="utf-8") as f:
-                json.dump({"bench": self.bench, "args": args, "started": self.started.isoformat(timespec="seconds"),
-                           "conditions": conditions, "figures": self.figures, "aims": self.aims,
-                           "problems": self.problems, "notes": self.notes, "exit": code},
+                json.dump({"bench": self.bench, "page": self.page, "args": args,
+                           "started": self.started.isoformat(timespec="seconds"), "conditions": conditions,
+                           "figures": self.figures, "aims": self.aims, "problems": self.problems,
+                           "notes": self.notes, "exit": code},
                           f, ensure_ascii=False, indent=1, default=str)
         return code
 
@@ -136,4 +140,6 @@ def fmt(value: float, unit: str) -> str:
         return f"{value:,.0f}/s"
     if unit == "MB":
         return f"{value:,.1f} MB" if value < 10 else f"{value:,.0f} MB"
-    return f"{value:,.4g} {unit}".strip()
+    if not unit:
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3g}"
+    return f"{value:,.4g} {unit}"
