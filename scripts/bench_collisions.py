@@ -12,7 +12,11 @@ roster, and 1 % of the roster's names differ from the register's. Then, per data
   * floor: the bare SQL anti-joins on the same tables, counting the untested and the
     not-on-roster (nothing stored, no name join), in a transaction with the run's settings;
   * on PostgreSQL also both again without parallel workers (a connection with
-    max_parallel_workers_per_gather = 0): the serial collision against the serial floor.
+    max_parallel_workers_per_gather = 0): the serial collision against the serial floor;
+  * register collision (issue 18): the residents registered in the street (all of the generated
+    residents) against the same samples, no roster (untested and registered-elsewhere lists
+    stored), against its own floor: the bare anti-join of the register and the registered-elsewhere
+    count.
 
 Collisions and floors are interleaved ``--repeat`` times (order rotated each round; medians),
 so each ratio has both sides from the same rounds. Every run's counts are checked against the
@@ -45,6 +49,13 @@ AIM_TIMES_FLOOR = 2
 FLOOR_UNTESTED = """SELECT count(*) FROM roster_entries e WHERE e.roster_id = :rid AND e.error IS NULL
 AND NOT EXISTS (SELECT 1 FROM residents r CROSS JOIN samples s
                 WHERE r.id_number = e.id_number AND s.resident_id = r.id AND s.round_id = :round_id)"""
+# the register collision's floor (issue 18): the region's registered residents without a sample, and
+# those sampled at the region's sites registered elsewhere — counted, nothing stored
+FLOOR_REGISTER_UNTESTED = """SELECT count(*) FROM residents r WHERE r.community_id IN :community_ids AND NOT EXISTS (
+  SELECT 1 FROM samples s WHERE s.resident_id = r.id AND s.round_id = :round_id)"""
+FLOOR_REGISTER_ELSEWHERE = """SELECT count(DISTINCT s.resident_id)
+FROM samples s JOIN residents r ON r.id = s.resident_id WHERE s.round_id = :round_id AND s.site_id IN :site_ids
+  AND (r.community_id IS NULL OR r.community_id NOT IN :community_ids)"""
 FLOOR_NOT_ON_ROSTER = """SELECT count(DISTINCT s.resident_id) FROM samples s JOIN residents r ON r.id = s.resident_id
 WHERE s.round_id = :round_id AND s.site_id IN :site_ids AND NOT EXISTS (
   SELECT 1 FROM roster_entries e WHERE e.roster_id = :rid AND e.id_number = r.id_number AND e.error IS NULL)"""
@@ -235,7 +246,34 @@ def bench(kind: str, args, roster_file: Path, report) -> None:
                 return untested, off
             return timed(run)
 
-        phases = {"collision": lambda _n: collide(), "floor": lambda _n: floor()}
+        from sampling.models import Region
+        from sampling.rosters import register
+        street = db.session.query(Region).filter_by(code="120101001").one()
+        reg_params = {"round_id": round_id, "community_ids": register.community_ids(street),
+                      "site_ids": collisions.region_site_ids(street)}
+        reg_expected = {"roster_total": residents, "tested": args.rows, "untested": args.rows - args.overlap,
+                        "not_on_roster": 0}
+
+        def register_run():
+            me = db.session.get(User, user_id)
+            c = register.run_register_collision(me, "120101001", round_id)
+            got = {k: getattr(c, k) for k in reg_expected}
+            report.check(got == reg_expected, f"{kind}: register collision counted {got}, expected {reg_expected}")
+            return got
+
+        def register_floor():
+            uploads.large_work_mem()
+            untested = db.session.execute(text(FLOOR_REGISTER_UNTESTED).bindparams(
+                bindparam("community_ids", expanding=True)), reg_params).scalar()
+            elsewhere = db.session.execute(text(FLOOR_REGISTER_ELSEWHERE).bindparams(
+                bindparam("community_ids", expanding=True), bindparam("site_ids", expanding=True)), reg_params).scalar()
+            db.session.rollback()
+            report.check((untested, elsewhere) == (reg_expected["untested"], 0),
+                         f"{kind}: register floor counted untested {untested}, elsewhere {elsewhere}")
+            return untested, elsewhere
+
+        phases = {"collision": lambda _n: collide(), "floor": lambda _n: floor(),
+                  "register": lambda _n: timed(register_run), "register_floor": lambda _n: timed(register_floor)}
         if serial_app:
             phases.update({"collision_serial": lambda _n: collide(True), "floor_serial": lambda _n: floor(True)})
         rounds = benchlib.interleaved(args.repeat, phases)
@@ -262,6 +300,15 @@ def figures(report, kind, args, uploaded, rounds) -> None:
                f"for {rows})", up < aim_upload, f"{up:.1f} s", kind)
     report.aim("collision_times_floor", f"collision ≤ {AIM_TIMES_FLOOR} × the bare anti-joins",
                ratio <= AIM_TIMES_FLOOR, f"{ratio:.2f} × ({col:.2f} s vs {flo:.2f} s)", kind)
+    reg = report.figure("register_s", med(t for t, _p, _r in rounds["register"]), "s",
+                        f"register collision: the street's {rows}+ registered residents against {rows} samples "
+                        "(2 lists stored)", kind)
+    reg_floor = report.figure("register_floor_s", med(t for t, _p, _r in rounds["register_floor"]), "s",
+                              "register floor: the bare anti-join of the register + the registered-elsewhere count",
+                              kind)
+    reg_ratio = report.ratio("register_times_floor", reg, reg_floor, "register collision ÷ its floor", kind)
+    report.aim("register_times_floor", f"register collision ≤ {AIM_TIMES_FLOOR} × its bare anti-join",
+               reg_ratio <= AIM_TIMES_FLOOR, f"{reg_ratio:.2f} × ({reg:.2f} s vs {reg_floor:.2f} s)", kind)
     if "collision_serial" in rounds:
         col1 = report.figure("collision_serial_s", med(t for t, _p, _r in rounds["collision_serial"]), "s",
                              "collision without parallel workers", kind)

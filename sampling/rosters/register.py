@@ -31,6 +31,7 @@ from sampling.models import (
     Resident,
     Role,
     Sample,
+    StatsCommunity,
     User,
 )
 from sampling.models.base import utcnow
@@ -93,8 +94,10 @@ def run_register_collision(user: User, region_code, round_id, sampled_from=None,
         params["sampled_from"] = start
     if end:
         params["sampled_to"] = end
-    collision.roster_total = db.session.scalar(
-        select(func.count()).select_from(_R).where(_R.community_id.in_(communities)))
+    # the trigger-kept count of registered residents per community (exact, as every writer keeps it)
+    collision.roster_total = int(db.session.scalar(
+        select(func.coalesce(func.sum(StatsCommunity.registered), 0))
+        .where(StatsCommunity.community_id.in_(communities))))
     collision.untested = store_list(UNTESTED_SQL, start, end, params)
     collision.not_on_roster = store_list(NOT_REGISTERED_HERE_SQL, start, end, params)
     collision.tested = collision.roster_total - collision.untested
