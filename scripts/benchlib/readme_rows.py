@@ -58,6 +58,11 @@ def _collision(f) -> str:
                              if f.raw('collision_times_floor_serial', db) else ""))
 
 
+def _register(f) -> str:
+    rows = f"{f.arg('rows', 0):,}+ registered residents: "
+    return rows + _per_db(f, lambda db: f"{f('register_s', db)} = **{f('register_times_floor', db)}** its anti-join")
+
+
 def _results(f) -> str:
     rows = f"{f.arg('tubes', 0):,} tubes: "
     return rows + _per_db(f, lambda db: f"{f('post_s', db)} = {f('post_times_floor', db)} the bare-UPDATE floor, "
@@ -96,6 +101,8 @@ ROWS = [
     Row("bench_collisions", "roster upload (parse, check, load)", "< 30 s per million rows", ("upload",), _upload),
     Row("bench_collisions", "collision of a roster against as many samples", "≤ 2 × the bare SQL anti-joins",
         ("collision_times_floor",), _collision),
+    Row("bench_collisions", "collision of the system's own register (a street) against as many samples",
+        "≤ 2 × the bare SQL anti-join", ("register_times_floor",), _register),
     Row("bench_results", "lab results posted", "—", (), _results),
     Row("bench_stats", "city-level stats (16 districts) with rosters collided, while scans arrive", "< 100 ms",
         ("city",), _city),
