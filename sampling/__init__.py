@@ -48,23 +48,17 @@ def create_app(config: Mapping | None = None) -> Flask:
     limiter.init_app(app)
     app.after_request(i18n.remember_choice)
     from sampling import input_guard
+    from sampling.security import headers
     input_guard.register(app)
+    headers.register(app)
     from flask import request
 
     from sampling import audit
     # every request's client address, for the audit trail (after ProxyFix: the trusted proxies' view)
     app.before_request(lambda: audit.bind_client(request.remote_addr))
 
-    from sampling.models import User
-    from sampling.models.users import session_fingerprint
-
-    @login_manager.user_loader
-    def load_user(session_id: str):
-        user_id, _, fingerprint = session_id.partition(":")
-        user = db.session.get(User, int(user_id)) if user_id.isascii() and user_id.isdigit() else None
-        if user is None or not user.active or fingerprint != session_fingerprint(user.password_hash):
-            return None  # deactivated, or the password was reset since this session began
-        return user
+    from sampling.kernel import sessions
+    login_manager.user_loader(sessions.load)  # a session ended on the server is refused
 
     from sampling import api, error_handlers, web
     csrf.exempt(api.bp)  # the API checks bearer tokens, or CSRF itself for session callers

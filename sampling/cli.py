@@ -91,6 +91,22 @@ def register(app) -> None:
         revoked = _guarded(deactivate_user, username, commit=True)
         click.echo(_("User %(name)s deactivated; %(n)s tokens revoked.", name=username, n=revoked))
 
+    @app.cli.command("unlock-user")
+    @click.argument("username")
+    def unlock_user_cmd(username):
+        """Unlock a staff account locked after too many wrong passwords."""
+        from sampling.kernel.users import unlock_user
+        _guarded(unlock_user, username, commit=True)
+        click.echo(_("User %(name)s unlocked.", name=username))
+
+    @app.cli.command("end-sessions")
+    @click.argument("username")
+    def end_sessions_cmd(username):
+        """End every web session and API token of a staff account (a lost or stolen phone)."""
+        from sampling.kernel.users import end_sessions
+        ended = _guarded(end_sessions, username, commit=True)
+        click.echo(_("User %(name)s: %(n)s sessions and tokens ended.", name=username, n=ended))
+
     @app.cli.command("purge-tokens")
     def purge_tokens_cmd():
         """Delete expired and revoked API tokens (each login also deletes its user's)."""

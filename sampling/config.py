@@ -51,6 +51,13 @@ class Config:
         self.BABEL_TRANSLATION_DIRECTORIES = "translations"
         self.LANGUAGES = ("zh", "en")
         self.API_TOKEN_TTL_HOURS = int(os.environ.get("API_TOKEN_TTL_HOURS", "12"))
+        # a web session ends this long after its log-in (a shift and a half), or at log-out
+        self.WEB_SESSION_HOURS = int(os.environ.get("WEB_SESSION_HOURS", "18"))
+        # account lockout: this many wrong passwords in a row lock the account for LOGIN_LOCK_MINUTES
+        # (for every device except those the account logged in on before: TRUSTED_DEVICE_DAYS)
+        self.LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "10"))
+        self.LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", "15"))
+        self.TRUSTED_DEVICE_DAYS = int(os.environ.get("TRUSTED_DEVICE_DAYS", "30"))
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_UPLOAD_MB", "64")) * 1024 * 1024
         self.ROSTER_RETENTION_DAYS = int(os.environ.get("ROSTER_RETENTION_DAYS", "30"))
         self.ROSTER_MAX_UPLOAD_MB = int(os.environ.get("ROSTER_MAX_UPLOAD_MB", "256"))
@@ -58,7 +65,16 @@ class Config:
         # collision or dashboard request first once it is due (and by `flask purge-rosters`).
         self.ROSTER_PURGE_MINUTES = int(os.environ.get("ROSTER_PURGE_MINUTES", "10"))
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+        # Where the limits count. A limit holds across workers and app servers only in a shared store:
+        # redis://host:port/db (production; scripts/serve starts a local Redis when it can). The
+        # in-process default memory:// counts per process, so gunicorn.conf.py then runs one worker.
+        self.RATELIMIT_STORAGE_URI_SET = "RATELIMIT_STORAGE_URI" in os.environ
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        # a moving window: "30 per minute" lets at most 30 through in any 60 seconds (a fixed window
+        # would let 60 through across a minute's boundary)
+        self.RATELIMIT_STRATEGY = os.environ.get("RATELIMIT_STRATEGY", "moving-window")
+        # Redis unreachable: count in the process meanwhile rather than fail every request
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_PUBLIC = os.environ.get("RATELIMIT_PUBLIC", "30 per minute;300 per hour")
         self.RATELIMIT_PUBLIC_READ = os.environ.get("RATELIMIT_PUBLIC_READ", "600 per minute")
@@ -80,6 +96,10 @@ class Config:
             if self.ENV == "production":
                 raise RuntimeError("SECRET_KEY must be set when APP_ENV=production")
             self.SECRET_KEY = _development_secret()
+        if (self.ENV == "production" and self.RATELIMIT_ENABLED and not self.RATELIMIT_STORAGE_URI_SET
+                and self.RATELIMIT_STORAGE_URI == "memory://"):
+            raise RuntimeError("RATELIMIT_STORAGE_URI must be set when APP_ENV=production: redis://host:6379/0 "
+                               "(shared by every worker and app server), or memory:// for one process only")
         uri = self.SQLALCHEMY_DATABASE_URI
         if uri.startswith("postgres://"):
             uri = "postgresql+psycopg://" + uri[len("postgres://"):]

@@ -41,9 +41,10 @@ def _login_key() -> str:
 
 
 def login_limits(view):
-    """The login limits on a view's POSTs: RATELIMIT_LOGIN per address and user name, and the
-    looser RATELIMIT_LOGIN_ADDRESS per address (against guessing many user names)."""
-    view = limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], key_func=_login_key,
-                         methods=["POST"], scope="login")(view)
-    return limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN_ADDRESS"], methods=["POST"],
-                         scope="login-address")(view)
+    """The login limits on a view's POSTs, one budget shared by every login view (the web form and
+    the API's token endpoint): RATELIMIT_LOGIN per address and user name, and the looser
+    RATELIMIT_LOGIN_ADDRESS per address (against guessing many user names)."""
+    view = limiter.shared_limit(lambda: current_app.config["RATELIMIT_LOGIN"], key_func=_login_key,
+                                methods=["POST"], scope="login")(view)
+    return limiter.shared_limit(lambda: current_app.config["RATELIMIT_LOGIN_ADDRESS"], methods=["POST"],
+                                scope="login-address")(view)

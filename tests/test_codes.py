@@ -21,7 +21,7 @@ def test_token_round_trips(app, resident_id):
     token = codes.token_for(resident_id)
     assert len(token) == 26 <= 40
     assert codes.TOKEN_PATTERN.fullmatch(token)
-    assert codes.resident_id_from_token(token) == resident_id
+    assert codes.read(token) == (resident_id, 0)
 
 
 def test_token_carries_no_personal_data_and_is_not_sequential(app):
@@ -38,7 +38,7 @@ def test_token_tag_has_at_least_64_bits(app):
 
 def test_scanner_noise_is_tolerated(app):
     token = codes.token_for(99)
-    assert codes.resident_id_from_token(f"  {token.lower()}\n") == 99
+    assert codes.read(f"  {token.lower()}\n") == (99, 0)
 
 
 def _altered(token: str, position: int) -> str:
@@ -50,14 +50,14 @@ def test_every_single_character_change_is_rejected(app):
     token = codes.token_for(12345)
     for position in range(len(token)):
         with pytest.raises(InvalidCode):
-            codes.resident_id_from_token(_altered(token, position))
+            codes.read(_altered(token, position))
 
 
 def test_changing_the_id_part_to_another_resident_is_rejected(app):
     mine, other = codes.token_for(5), codes.token_for(6)
     forged = other[:10] + mine[10:]  # someone else's id with my tag
     with pytest.raises(InvalidCode):
-        codes.resident_id_from_token(forged)
+        codes.read(forged)
 
 
 @pytest.mark.parametrize("bad", ["", None, 12345, "S1", "S1ABC", "https://example.com/?id=1",
@@ -65,16 +65,16 @@ def test_changing_the_id_part_to_another_resident_is_rejected(app):
                                  "S1" + "A" * 24])
 def test_malformed_tokens_are_rejected(app, bad):
     with pytest.raises(InvalidCode):
-        codes.resident_id_from_token(bad)
+        codes.read(bad)
 
 
 def test_truncated_and_extended_tokens_are_rejected(app):
     token = codes.token_for(777)
     for cut in range(1, len(token)):
         with pytest.raises(InvalidCode):
-            codes.resident_id_from_token(token[:cut])
+            codes.read(token[:cut])
     with pytest.raises(InvalidCode):
-        codes.resident_id_from_token(token + "A")
+        codes.read(token + "A")
 
 
 def test_token_from_another_secret_is_rejected(make_app):
@@ -84,7 +84,7 @@ def test_token_from_another_secret_is_rejected(make_app):
     with ours.app_context():
         assert codes.token_for(10) != foreign
         with pytest.raises(InvalidCode):
-            codes.resident_id_from_token(foreign)
+            codes.read(foreign)
 
 
 def test_code_secret_defaults_to_secret_key(make_app):
@@ -96,7 +96,7 @@ def test_code_secret_defaults_to_secret_key(make_app):
 
 def test_invalid_code_is_a_422_with_a_stable_code(app):
     with pytest.raises(InvalidCode) as exc:
-        codes.resident_id_from_token("nonsense")
+        codes.read("nonsense")
     assert exc.value.status == 422 and exc.value.code == "invalid_code"
 
 

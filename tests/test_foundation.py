@@ -163,7 +163,7 @@ def test_gunicorn_access_log_lines_start_with_a_timestamp():
 def fresh_instance(monkeypatch, tmp_path):
     """Settings read from a bare environment, with instance/ in a temporary folder."""
     from sampling import config
-    for name in ("SECRET_KEY", "APP_ENV", "DATABASE_URL", "SESSION_COOKIE_SECURE"):
+    for name in ("SECRET_KEY", "APP_ENV", "DATABASE_URL", "SESSION_COOKIE_SECURE", "RATELIMIT_STORAGE_URI"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(config, "INSTANCE_DIR", tmp_path / "instance")
     return tmp_path / "instance"
@@ -197,6 +197,7 @@ def test_default_database_is_an_sqlite_file_under_instance(fresh_instance):
 def test_production_with_a_secret_starts_with_secure_cookies(fresh_instance, monkeypatch):
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "production-secret")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert app.config["SESSION_COOKIE_SECURE"] is True and not (fresh_instance / "secret_key").exists()
 

@@ -36,13 +36,23 @@ def test_repeat_registration_returns_the_same_code(client, demo_city):
     assert again.status_code == 200 and again.get_json() == first
 
 
-def test_same_number_under_another_name_is_409(client, demo_city):
+@pytest.mark.parametrize("changes", [{"name": "李四"}, {"phone": "13900000000"},
+                                     {"name": "李四", "phone": "13900000000"}])
+def test_a_registered_number_without_its_name_and_phone_is_one_409_without_a_code(client, demo_city, changes):
     client.post("/api/v1/residents", json=REGISTRATION)
-    response = client.post("/api/v1/residents", json={**REGISTRATION, "name": "李四"},
-                           headers={"Accept-Language": "en"})
+    response = client.post("/api/v1/residents", json={**REGISTRATION, **changes}, headers={"Accept-Language": "en"})
     assert response.status_code == 409
-    error = response.get_json()["error"]
-    assert error["code"] == "name_mismatch" and "another name" in error["message"]
+    body = response.get_json()
+    assert set(body) == {"error"} and "qr" not in response.get_data(as_text=True)
+    assert body["error"]["code"] == "already_registered" and "fields" not in body["error"]
+    assert body["error"]["message"].startswith("This document number is already registered.")
+
+
+def test_every_mismatch_gets_the_same_bytes(client, demo_city):
+    client.post("/api/v1/residents", json=REGISTRATION)
+    answers = {client.post("/api/v1/residents", json={**REGISTRATION, **changes}).get_data()
+               for changes in ({"name": "李四"}, {"phone": "13900000000"}, {"name": "王五", "phone": "13900000001"})}
+    assert len(answers) == 1
 
 
 def test_field_errors_are_422_localized(client, demo_city):

@@ -44,18 +44,41 @@ def test_same_person_again_gets_the_same_record(demo_city):
     first, created = registration.register(person())
     db.session.commit()
     full_width = "".join(chr(ord(c) + 0xFEE0) for c in VALID)
-    again, created_again = registration.register(person(id_number=full_width, phone="13900000000"))
+    again, created_again = registration.register(person(id_number=full_width, phone="138 1234 5678"))
     assert created and not created_again
     assert again.id == first.id and count() == 1
 
 
-def test_same_number_under_another_name_is_a_conflict(demo_city):
+@pytest.mark.parametrize("changes", [{"name": "李四"}, {"phone": "13900000000"},
+                                     {"name": "李四", "phone": "13900000000"}])
+def test_a_registered_number_without_its_name_and_phone_gets_one_answer_and_no_code(demo_city, changes):
     registration.register(person())
     db.session.commit()
     with pytest.raises(Conflict) as exc:
-        registration.register(person(name="李四"))
-    assert exc.value.status == 409 and exc.value.code == "name_mismatch"
+        registration.register(person(**changes))
+    assert exc.value.status == 409 and exc.value.code == "already_registered"
+    assert str(exc.value.message) == str(registration.AlreadyRegistered().message)  # no hint at which part
     assert count() == 1
+
+
+def test_a_record_without_a_phone_is_not_claimed_by_self_registration(demo_city, make_user):
+    staff = make_user("admin")
+    registration.register_by_staff(staff, person(phone=""))
+    db.session.commit()
+    with pytest.raises(Conflict) as exc:
+        registration.register(person())  # name and number right, a phone added: still not theirs
+    assert exc.value.code == "already_registered"
+
+
+def test_staff_who_saw_the_card_get_the_code_by_name(demo_city, make_user):
+    first, _ = registration.register(person())
+    db.session.commit()
+    staff = make_user("admin")
+    again, created = registration.register_by_staff(staff, person(phone=""))
+    assert again.id == first.id and not created
+    with pytest.raises(Conflict) as exc:
+        registration.register_by_staff(staff, person(name="李四"))
+    assert exc.value.code == "name_mismatch"
 
 
 def test_same_number_with_another_document_type_is_another_record(demo_city):

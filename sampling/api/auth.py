@@ -17,6 +17,7 @@ from sampling.kernel import exports, tokens, users
 from sampling.kernel.access import require_role
 from sampling.kernel.ids import db_id
 from sampling.models.base import utcnow
+from sampling.security import devices
 
 
 def _bearer() -> str | None:
@@ -71,11 +72,13 @@ def create_token():
     username, password = data.get("username"), data.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         raise Unauthorized(_l("Wrong user name or password."), code="invalid_credentials")
-    user = users.authenticate(username, password)
+    user = users.authenticate(username, password, devices.trusted())  # AccountLocked: 403 account_locked
     if user is None:
         raise Unauthorized(_l("Wrong user name or password."), code="invalid_credentials")
     token, expires_at = tokens.issue_token(user, current_app.config["API_TOKEN_TTL_HOURS"])
-    return jsonify(token=token, expires_at=expires_at.isoformat(), role=user.role)
+    response = jsonify(token=token, expires_at=expires_at.isoformat(), role=user.role)
+    devices.remember(response, user)
+    return response
 
 
 @bp.delete("/auth/token")

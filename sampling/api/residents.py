@@ -9,7 +9,7 @@ from sampling.api.auth import json_body, staff_required
 from sampling.api.blueprint import bp
 from sampling.errors import BadRequest
 from sampling.extensions import db, limiter
-from sampling.residents import code_sheets, codes, communities, registration
+from sampling.residents import code_sheets, codes, communities, rebind, registration
 
 STAFF = registration.STAFF_ROLES
 CODE_MAX_AGE = 365 * 24 * 3600  # a resident's code never changes: its image can be kept
@@ -52,8 +52,8 @@ def _png(token: str) -> bytes:
 @bp.get("/codes/<qr>.png")
 @limiter.shared_limit(public_read_limit, scope="public-read")
 def code_png(qr):
-    resident = registration.get_by_code(qr)
-    response = Response(_png(codes.token_for(resident.id)), mimetype="image/png")
+    resident = registration.get_by_code(qr)  # a replaced code has no image any more
+    response = Response(_png(codes.token_for(resident.id, resident.code_version)), mimetype="image/png")
     response.headers["Cache-Control"] = f"public, max-age={CODE_MAX_AGE}, immutable"
     return response
 
@@ -72,6 +72,13 @@ def staff_register_resident():
     resident, created = registration.register_by_staff(g.user, json_body())
     db.session.commit()
     return jsonify(code_body(resident)), 201 if created else 200
+
+
+@bp.post("/staff/residents/rebind")
+@staff_required(*STAFF)
+def staff_rebind_resident():
+    resident = rebind.rebind(g.user, json_body())
+    return jsonify({**code_body(resident), "code_version": resident.code_version})
 
 
 @bp.post("/staff/code-sheets")

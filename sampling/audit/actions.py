@@ -13,6 +13,7 @@ ACTIONS = {
     "resident.query": _l("Looked up a person's sampling records"),
     "resident.reveal": _l("Revealed a full document number and phone"),
     "resident.delete": _l("Deleted residents (retention)"),
+    "resident.rebind": _l("Re-bound a record to the ID card holder at a site (a new code)"),
     "code_sheet.create": _l("Made a sheet of code cards from a list"),
     "code_sheet.view": _l("Opened a sheet of code cards"),
     # field and lab
@@ -35,6 +36,9 @@ ACTIONS = {
     "user.create": _l("Created a staff account"),
     "user.update": _l("Reset a staff account"),
     "user.deactivate": _l("Deactivated a staff account"),
+    "user.lock": _l("A staff account was locked after too many wrong passwords"),
+    "user.unlock": _l("Unlocked a staff account"),
+    "user.end_sessions": _l("Ended every session of a staff account"),
     # retention
     "retention.pseudonymise": _l("Unlinked samples from identities (retention)"),
 }

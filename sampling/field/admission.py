@@ -1,7 +1,7 @@
 """The hot path of a scan: admitting a sample into a tube, in as few round trips as possible.
 
 One atomic UPDATE takes a place in the tube — only if the tube is open and not full, at a site
-where the caller may work, for a resident who exists, and for a client_id not seen before — and
+where the caller may work, for a resident who exists with this code version, and for a client_id not seen before — and
 seals the tube when this place fills it; the sample is INSERTed in the same transaction. On
 PostgreSQL both are one statement (the UPDATE ... RETURNING is a CTE feeding the INSERT ... SELECT);
 elsewhere two. The statements are built once per caller scope with bound parameters and kept, so
@@ -23,7 +23,8 @@ _CACHE_LIMIT = 4096
 
 def _params():
     return {"code": bindparam("p_code", type_=String()), "client_id": bindparam("p_client_id", type_=String()),
-            "resident_id": bindparam("p_resident_id", type_=Integer()), "now": bindparam("p_now", type_=UTCDateTime())}
+            "resident_id": bindparam("p_resident_id", type_=Integer()), "now": bindparam("p_now", type_=UTCDateTime()),
+            "code_version": bindparam("p_code_version", type_=Integer())}
 
 
 def _admit(user: User):
@@ -32,7 +33,8 @@ def _admit(user: User):
     return (_tubes.update()
             .where(_tubes.c.code == p["code"], _tubes.c.status == TubeStatus.OPEN.value,
                    _tubes.c.sample_count < _tubes.c.capacity, site_scope(user, _tubes.c.site_id),
-                   exists().where(_residents.c.id == p["resident_id"]),
+                   exists().where(_residents.c.id == p["resident_id"],
+                                  _residents.c.code_version == p["code_version"]),
                    ~exists().where(_samples.c.client_id == p["client_id"]),
                    ~exists().where(_ops.c.client_id == p["client_id"]))
             .values(sample_count=_tubes.c.sample_count + 1,
@@ -79,14 +81,16 @@ def _statement(kind: str, user: User):
 
 
 def admit(user: User, tube_code: str, client_id: str, resident_id: int, supplementary: bool,
-          resample_of=None) -> tuple | None:
+          resample_of=None, code_version: int = 0) -> tuple | None:
     """Take a place in the tube and insert the sample. Returns (sample_id, count, capacity,
     resident name, resident document number), or None when the tube took no place (the caller
     finds out why). ``resample_of(round_id)`` — given for a requested resample — says whether the
     resident has an ordinary sample in the round (then the sample is stored as a resample).
+    ``code_version`` is the scanned code's: a code replaced by a re-bind takes no place.
     Raises IntegrityError when a unique constraint refuses the sample (roll back)."""
     now = utcnow()
-    params = {"p_code": tube_code, "p_client_id": client_id, "p_resident_id": resident_id, "p_now": now}
+    params = {"p_code": tube_code, "p_client_id": client_id, "p_resident_id": resident_id, "p_now": now,
+              "p_code_version": code_version}
     if db.session.get_bind().dialect.name == "postgresql" and resample_of is None:
         params.update(p_sampler_id=user.id, p_supplementary=supplementary)
         return db.session.execute(_statement("admit_insert", user), params).first()

@@ -114,13 +114,15 @@ def _flag(data: dict, name: str) -> bool:
     return value
 
 
-def _refusal(user: User, tube_code: str, client_id: str, resident_id: int) -> replay.Outcome:
+def _refusal(user: User, tube_code: str, client_id: str, resident_id: int, version: int) -> replay.Outcome:
     """Why the tube took no place: a replay (answered), or the refusal to raise."""
     earlier = replayed_add(user, client_id)
     if earlier is not None:
         return replay.Outcome(earlier, repeat=True)
-    if db.session.get(Resident, resident_id) is None:  # a genuine signature, but no such resident
+    resident = db.session.get(Resident, resident_id)
+    if resident is None:  # a genuine signature, but no such resident
         raise codes.InvalidCode()
+    codes.check_version(version, resident.code_version)  # a code replaced by a re-bind
     tube = find_tube(tube_code)
     require_site(user, tube.site)
     if tube.status != TubeStatus.OPEN.value:
@@ -145,17 +147,17 @@ def apply_add(user: User, tube_code, data: dict) -> replay.Outcome:
         resident = _register_on_site(user, tube_code, data.get("resident"), client_id)
         if isinstance(resident, dict):
             return replay.Outcome(resident, repeat=True)
-        resident_id = resident.id
+        resident_id, version = resident.id, resident.code_version
     else:
-        resident_id = codes.resident_id_from_token(data.get("qr"))  # CPU only: the HMAC
+        resident_id, version = codes.read(data.get("qr"))  # CPU only: the HMAC
     resample_of = (lambda round_id: previous_sample(round_id, resident_id) is not None) \
         if _flag(data, "resample") else None
     try:
-        row = admission.admit(user, tube_code, client_id, resident_id, supplementary, resample_of)
+        row = admission.admit(user, tube_code, client_id, resident_id, supplementary, resample_of, version)
     except IntegrityError:
         raise Clash(user, client_id, tube_code, resident_id) from None
     if row is None:
-        return _refusal(user, tube_code, client_id, resident_id)
+        return _refusal(user, tube_code, client_id, resident_id, version)
     sample_id, count, capacity, name, id_number = row
     return replay.Outcome(sample_body(sample_id, SimpleNamespace(name=name, id_number=id_number), count, capacity))
 

@@ -1,4 +1,6 @@
 """Staff accounts: creating them one at a time or by the thousand, and checking passwords."""
+from collections.abc import Mapping
+from datetime import datetime
 from typing import BinaryIO
 
 from flask import current_app
@@ -9,10 +11,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from sampling import audit
 from sampling.errors import BadRequest, Conflict, DomainError, NotFound, ValidationFailed, from_database_error
 from sampling.extensions import db
-from sampling.kernel import tokens
+from sampling.kernel import lockout, sessions, tokens
 from sampling.kernel.regions import get_region, get_site
 from sampling.kernel.tabular import read_records
-from sampling.kernel.text import clean, fits, shown
+from sampling.kernel.text import clean, clean_text, fits, shown
 from sampling.models import Role, Site, User
 
 MIN_PASSWORD_LENGTH = 8
@@ -63,8 +65,10 @@ def create_user(username: str, role: str, password: str, region_code: str | None
     if user is None:
         user = User(username=username)
         db.session.add(user)
-    else:  # a reset: tokens issued under the old password stop working
+    else:  # a reset: tokens and web sessions begun under the old password stop working
         tokens.revoke_user_tokens(user.id)
+        sessions.end_all(user.id)
+        user.failed_logins, user.locked_until = 0, None
     created = user.id is None
     user.role, user.region, user.sites = role, region, sites
     user.display_name = display_name or user.display_name
@@ -76,26 +80,84 @@ def create_user(username: str, role: str, password: str, region_code: str | None
     return user
 
 
-def deactivate_user(username: str) -> int:
-    """Deactivate an account (it can no longer log in; ``create_user(update=True)`` activates it again
-    with a new password) and revoke its live tokens; returns how many. Does not commit."""
+def get_user(username) -> User:
+    """The account with this user name, or NotFound."""
     user = db.session.scalar(select(User).where(User.username == (username or "").strip())) \
         if isinstance(username, str) and clean(username) else None
     if user is None:
         raise NotFound(_l("Unknown user %(name)s.", name=shown(str(username))), code="unknown_user")
+    return user
+
+
+def deactivate_user(username: str) -> int:
+    """Deactivate an account (it can no longer log in; ``create_user(update=True)`` activates it again
+    with a new password), end its web sessions and revoke its live tokens; returns how many tokens.
+    Does not commit."""
+    user = get_user(username)
     user.active = False
+    sessions.end_all(user.id)
     audit.record("user.deactivate", object_type="user", object_id=user.id, region=user.region, people=1,
                  detail={"username": user.username})
     return tokens.revoke_user_tokens(user.id)
 
 
-def authenticate(username: str, password: str) -> User | None:
-    """The active user with these credentials, or None."""
+def find_accounts(query: str = "", locked_only: bool = False, limit: int = 100) -> list[dict]:
+    """Accounts for the admin page: user names starting with ``query`` (locked ones first), each
+    with role, scope, whether it is active and locked (until when), and its live web sessions."""
+    from sqlalchemy import func
+
+    from sampling.models import UserSession
+    from sampling.models.base import utcnow
+    live = (select(func.count()).select_from(UserSession)
+            .where(UserSession.user_id == User.id, UserSession.ended_at.is_(None)).scalar_subquery())
+    locked = User.locked_until > utcnow()
+    stmt = select(User, live, locked).order_by(locked.desc(), User.username).limit(limit)
+    query = clean_text(query).strip()[:64]
+    if query:
+        stmt = stmt.where(User.username.startswith(query, autoescape=True))
+    if locked_only:
+        stmt = stmt.where(locked)
+    return [{"user": user, "sessions": sessions_live, "locked": bool(is_locked)}
+            for user, sessions_live, is_locked in db.session.execute(stmt)]
+
+
+def unlock_user(username: str) -> User:
+    """Lift a lockout at once (an admin's decision). Does not commit."""
+    user = get_user(username)
+    lockout.unlock(user)
+    audit.record("user.unlock", object_type="user", object_id=user.id, region=user.region, people=1,
+                 detail={"username": user.username})
+    return user
+
+
+def end_sessions(username: str) -> int:
+    """End every web session and API token of an account (a lost phone); how many. Does not commit."""
+    user = get_user(username)
+    ended = sessions.end_all(user.id) + tokens.revoke_user_tokens(user.id)
+    audit.record("user.end_sessions", object_type="user", object_id=user.id, region=user.region, people=1,
+                 detail={"username": user.username, "ended": ended})
+    return ended
+
+
+def authenticate(username: str, password: str, trusted: Mapping[int, datetime] | None = None) -> User | None:
+    """The active user with these credentials, or None; AccountLocked while the account is locked
+    (see kernel.lockout), except on a device the account logged in on: ``trusted`` maps user ids to
+    when this device last did (trusted unless all the account's sessions were ended since)."""
     user = db.session.scalar(select(User).where(User.username == (username or "").strip()))
     if user is None or not user.active:
         check_password_hash(_DUMMY_HASH, password or "")
         return None
-    return user if check_password_hash(user.password_hash, password or "") else None
+    since = (trusted or {}).get(user.id)
+    device_trusted = since is not None and (user.sessions_ended_at is None or since > user.sessions_ended_at)
+    if not device_trusted:
+        lockout.refuse_if_locked(user)
+    if check_password_hash(user.password_hash, password or ""):
+        if not device_trusted:
+            lockout.succeeded(user)
+        return user
+    if not device_trusted:
+        lockout.failed(user)
+    return None
 
 
 def import_users(stream: BinaryIO, filename: str = "users.csv", update: bool = False) -> dict:

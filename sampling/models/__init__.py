@@ -15,12 +15,12 @@ from sampling.models.rosters import (
     TaskRun,
 )
 from sampling.models.stats import StatsCommunity, StatsPerson, StatsSamplerHour, StatsSite, StatsSiteHour
-from sampling.models.users import ApiToken, Role, User, user_sites
+from sampling.models.users import ApiToken, Role, User, UserSession, user_sites
 
 __all__ = [
     "ApiToken", "AuditEvent", "Box", "BoxStatus", "ClientOperation", "CodeSheet", "CodeSheetCard", "Collision",
     "CollisionCategory", "CollisionRow", "CollisionSource", "IdType", "Region", "RegionLevel", "Resident",
     "ResidentSource", "RESULTS", "Role", "Roster", "RosterEntry", "RosterStatus", "Round", "RoundStatus", "Sample",
     "Site", "StatsCommunity", "StatsPerson", "StatsSamplerHour", "StatsSite", "StatsSiteHour", "TaskRun", "Tube",
-    "TubeAction", "TubeEvent", "TubeStatus", "User", "user_sites",
+    "TubeAction", "TubeEvent", "TubeStatus", "User", "UserSession", "user_sites",
 ]

@@ -49,6 +49,8 @@ class Resident(db.Model):
     address: Mapped[str | None] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(16), default=ResidentSource.SELF.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # raised by a re-bind at a site: every code issued under an earlier version stops scanning
+    code_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     community: Mapped[Region | None] = relationship()
 

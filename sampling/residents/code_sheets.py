@@ -224,16 +224,17 @@ def png_data_uri(token: str) -> str:
     return "data:image/png;base64," + base64.b64encode(codes.render_png(token, box_size=CARD_BOX_SIZE)).decode()
 
 
-def print_card(resident_id: int, name: str, id_number: str, community: str | None) -> dict:
-    """A printed card: the code, the full name (so its owner recognises it), the masked number."""
-    token = codes.token_for(resident_id)
+def print_card(resident_id: int, name: str, id_number: str, community: str | None, code_version: int = 0) -> dict:
+    """A printed card: the code (of the record's current version), the full name (so its owner
+    recognises it), the masked number."""
+    token = codes.token_for(resident_id, code_version)
     return {"qr": token, "png": png_data_uri(token), "name": name,
             "id_masked": identity.mask_document(id_number), "community": community or ""}
 
 
 def sheet_cards(sheet: CodeSheet) -> Iterator[dict]:
     """The sheet's cards in list order, streamed from the database."""
-    query = (select(Resident.id, Resident.name, Resident.id_number, Region.name)
+    query = (select(Resident.id, Resident.name, Resident.id_number, Region.name, Resident.code_version)
              .join(CodeSheetCard, CodeSheetCard.resident_id == Resident.id)
              .outerjoin(Region, Region.id == Resident.community_id)
              .where(CodeSheetCard.sheet_id == sheet.id).order_by(CodeSheetCard.position))

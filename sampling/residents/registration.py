@@ -55,23 +55,41 @@ def find_by_document(id_type: str, id_number: str) -> Resident | None:
                                                     Resident.id_number == id_number))
 
 
-def _same_person(resident: Resident, name: str) -> Resident:
-    if resident.name != name:
-        raise Conflict(_l("This document number is already registered under another name. "
-                          "Check the name and number, or ask staff at your community for help."),
-                       code="name_mismatch")
+class AlreadyRegistered(Conflict):
+    """The one answer to a self-registration of a registered document number whose name and phone
+    do not both match the record: it says nothing of which part differs, and carries no code."""
+
+    default_code = "already_registered"
+    default_message = _l("This document number is already registered. If it is yours, recover your code with "
+                         "your name and the phone you registered. If someone else registered it, or you no "
+                         "longer have that phone, show your ID card to staff at a sampling site: they can give "
+                         "you a new code.")
+
+
+def _same_person(resident: Resident, cleaned: dict, by_staff: bool) -> Resident:
+    """The existing record, when the caller shows it is theirs: staff who saw the ID card need the
+    name to match; a resident on their own phone needs the name and the registered phone."""
+    if by_staff:
+        if resident.name != cleaned["name"]:
+            raise Conflict(_l("This document number is already registered under another name. "
+                              "Check the name and number on the card; if the card is right, re-bind the record."),
+                           code="name_mismatch")
+    elif resident.name != cleaned["name"] or resident.phone is None or resident.phone != cleaned["phone"]:
+        raise AlreadyRegistered()
     return resident
 
 
 def register(data: dict, source: str = ResidentSource.SELF.value, *, phone_required: bool = True,
              community_required: bool = True, default_community: Region | None = None) -> tuple[Resident, bool]:
-    """Create the resident, or return the existing record of the same person (same document
-    and name) with ``created=False``. The same document under another name is a Conflict.
-    Flushes; the caller commits."""
+    """Create the resident, or return the existing record of the same person with
+    ``created=False``: on one's own phone (source ``self``) the same document, name and registered
+    phone (AlreadyRegistered otherwise, one answer for every mismatch); by staff, who saw the card,
+    the same document and name (``name_mismatch`` otherwise). Flushes; the caller commits."""
     cleaned = clean_registration(data, phone_required=phone_required, community_required=community_required)
+    by_staff = source != ResidentSource.SELF.value
     existing = find_by_document(cleaned["id_type"], cleaned["id_number"])
     if existing is not None:
-        return _same_person(existing, cleaned["name"]), False
+        return _same_person(existing, cleaned, by_staff), False
     resident = Resident(name=cleaned["name"], id_type=cleaned["id_type"], id_number=cleaned["id_number"],
                         phone=cleaned["phone"], address=cleaned["address"], source=source,
                         community=cleaned["community"] or default_community)
@@ -82,7 +100,7 @@ def register(data: dict, source: str = ResidentSource.SELF.value, *, phone_requi
         existing = find_by_document(cleaned["id_type"], cleaned["id_number"])
         if existing is None:
             raise
-        return _same_person(existing, cleaned["name"]), False
+        return _same_person(existing, cleaned, by_staff), False
     return resident, True
 
 
@@ -105,10 +123,13 @@ def recover(id_number, name, phone) -> Resident:
 
 
 def get_by_code(token) -> Resident:
-    """The resident a scanned code stands for; InvalidCode for a forged or unknown code."""
-    resident = db.session.get(Resident, codes.resident_id_from_token(token))
+    """The resident a scanned code stands for; InvalidCode for a forged or unknown code,
+    ReplacedCode for a code of an earlier version."""
+    resident_id, version = codes.read(token)
+    resident = db.session.get(Resident, resident_id)
     if resident is None:
         raise codes.InvalidCode()
+    codes.check_version(version, resident.code_version)
     return resident
 
 
@@ -120,7 +141,7 @@ def masked(resident: Resident) -> dict:
 
 def card(resident: Resident) -> dict:
     """What a resident's code page and code card show: the code, masked name and document, community."""
-    return {"resident_id": resident.id, "qr": codes.token_for(resident.id), **masked(resident),
+    return {"resident_id": resident.id, "qr": codes.token_for(resident.id, resident.code_version), **masked(resident),
             "community": resident.community.name if resident.community else None}
 
 

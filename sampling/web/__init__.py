@@ -1,5 +1,6 @@
 """Web pages for staff and residents."""
 from sampling.web import (  # noqa: E402,F401  (routes register on import)
+    admin,
     auth,
     field,
     lab,

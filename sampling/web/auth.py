@@ -1,4 +1,6 @@
-"""Log in and out of the web pages (Flask-Login sessions, CSRF-protected forms)."""
+"""Log in and out of the web pages (Flask-Login sessions kept on the server, CSRF-protected forms)."""
+from urllib.parse import urlsplit
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -8,7 +10,9 @@ from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 from sampling.extensions import login_limits, login_manager
-from sampling.kernel import users
+from sampling.kernel import sessions, users
+from sampling.kernel.lockout import AccountLocked
+from sampling.security import devices
 from sampling.web.blueprint import bp
 
 
@@ -18,9 +22,15 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Log in"))
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
+def safe_next(target) -> str:
+    """``next`` when it is a path on this site, else the home page. Browsers drop tabs and line
+    breaks and read a backslash as a slash, so ``/\\t/evil.example`` would be ``//evil.example``:
+    any whitespace, control character or backslash refuses it, as does anything with a host."""
+    if (isinstance(target, str) and target.startswith("/") and len(target) <= 2000
+            and not any(c.isspace() or c == "\\" or ord(c) < 0x20 or 0x7f <= ord(c) < 0xa0 for c in target)):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and not target.startswith("//"):
+            return target
     return url_for("web.index")
 
 
@@ -31,10 +41,17 @@ def login():
         return redirect(url_for("web.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = users.authenticate(form.username.data, form.password.data)
+        try:
+            user = users.authenticate(form.username.data, form.password.data, devices.trusted())
+        except AccountLocked as exc:
+            flash(str(exc.message), "error")
+            return render_template("login.html", form=form), 403
         if user is not None:
+            sessions.begin(user)
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            response = redirect(safe_next(request.args.get("next")))
+            devices.remember(response, user)
+            return response
         flash(_("Wrong user name or password."), "error")
     return render_template("login.html", form=form)
 
@@ -42,6 +59,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    sessions.end(current_user._get_current_object())
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("web.login"))

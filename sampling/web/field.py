@@ -28,7 +28,7 @@ from sampling.web.guards import role_required
 SCAN_ROLES = ("sampler", "admin", "coordinator")  # as the tubes API; the menu shows it to samplers and admins
 DECODER_DIR = "vendor/zxing-wasm-3.1.4"
 # Static files the page needs offline (paths under static/).
-ASSETS = ("css/app.css", "scan/scan.css", "scan/app.js", "scan/codes.js", "scan/store.js",
+ASSETS = ("css/app.css", "js/page.js", "scan/scan.css", "scan/app.js", "scan/codes.js", "scan/store.js",
           "scan/outbox.js", "scan/field.js", "scan/camera.js", "scan/feedback.js", "scan/view.js",
           "scan/guards.js", "scan/net.js",
           f"{DECODER_DIR}/zxing-reader.iife.js", f"{DECODER_DIR}/zxing_reader.wasm")

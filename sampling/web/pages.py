@@ -47,6 +47,7 @@ STAFF_ITEMS: list[tuple[str, object, tuple[str, ...]]] = [
     ("web.stats_dashboard", _l("Statistics"), ("admin", "coordinator")),
     ("web.rosters_page", _l("Rosters and collisions"), ("admin", "coordinator")),
     ("web.audit_page", _l("Audit trail: who saw and changed personal data"), ("admin", "coordinator")),
+    ("web.admin_users", _l("Staff accounts: unlock, end sessions"), ("admin",)),
 ]
 # (endpoint, label)
 PUBLIC_ITEMS: list[tuple[str, object]] = [
@@ -57,7 +58,9 @@ PUBLIC_ITEMS: list[tuple[str, object]] = [
 PUBLIC_ITEMS += [("web.my_codes", _l("My codes")), ("web.register", _l("Register for your personal code")),
                  ("web.recover", _l("Recover a lost code"))]
 STAFF_ITEMS += [("web.staff_resident_entry", _l("Codes from ID card details"), ("admin", "coordinator", "sampler")),
-                ("web.staff_code_sheet_upload", _l("Print codes for a list"), ("admin", "coordinator", "sampler"))]
+                ("web.staff_code_sheet_upload", _l("Print codes for a list"), ("admin", "coordinator", "sampler")),
+                ("web.staff_resident_rebind", _l("Re-bind a record to the ID card holder"),
+                 ("admin", "coordinator", "sampler"))]
 
 
 def role_label(role: str) -> str:
@@ -73,8 +76,17 @@ def public_menu() -> list[dict]:
     return [{"url": url_for(endpoint), "label": str(label)} for endpoint, label in PUBLIC_ITEMS]
 
 
+def local_time(value) -> str:
+    """A UTC timestamp as the local date and time (LOCAL_TIMEZONE)."""
+    from zoneinfo import ZoneInfo
+
+    from flask import current_app
+    return value.astimezone(ZoneInfo(current_app.config["LOCAL_TIMEZONE"])).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
 def register(app) -> None:
-    app.jinja_env.globals.update(staff_menu=staff_menu, public_menu=public_menu, role_label=role_label)
+    app.jinja_env.globals.update(staff_menu=staff_menu, public_menu=public_menu, role_label=role_label,
+                                 local_time=local_time)
 
 
 def _audit_args() -> dict:

@@ -11,11 +11,12 @@ from wtforms import SelectField, StringField
 
 from sampling.errors import DomainError, ValidationFailed
 from sampling.extensions import db
-from sampling.residents import code_sheets, communities, identity, registration
+from sampling.field import tubes
+from sampling.residents import code_sheets, communities, identity, rebind, registration
 from sampling.web.blueprint import bp
 from sampling.web.guards import role_required
 
-SW_VERSION = "me-v1"  # bump when the shell changes; the worker then drops its old cache
+SW_VERSION = "me-v2"  # bump when the shell changes; the worker then drops its old cache
 
 
 @bp.get("/me")
@@ -43,7 +44,8 @@ def recover():
 def service_worker():
     """The residents' service worker; served from /me/ so its scope is /me/ (not the staff pages)."""
     shell = [url_for("web.my_codes"), url_for("static", filename="css/app.css"),
-             url_for("static", filename="css/me.css"), url_for("static", filename="js/me.js")]
+             url_for("static", filename="css/me.css"), url_for("static", filename="js/me.js"),
+             url_for("static", filename="js/page.js")]
     body = render_template("residents/sw.js", version=SW_VERSION, shell=shell)
     response = Response(body, mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
@@ -59,6 +61,16 @@ class EntryForm(FlaskForm):
     phone = StringField(_l("Mobile phone (optional)"))
     region_code = SelectField(_l("Community"), choices=[], validate_choice=False)
     address = StringField(_l("Address (building, unit, room)"))
+
+
+class RebindForm(FlaskForm):
+    """The ID card shown at the site and the holder's phone: the record gets them and a new code."""
+
+    site_code = SelectField(_l("Sampling site where you checked the card"), choices=[], validate_choice=False)
+    name = StringField(_l("Name (as on the ID card)"))
+    id_type = SelectField(_l("Document type"), choices=[])
+    id_number = StringField(_l("Document number"))
+    phone = StringField(_l("The holder's mobile phone (optional)"))
 
 
 class UploadForm(FlaskForm):
@@ -93,6 +105,24 @@ def _entry_form(user, **kwargs) -> EntryForm:
     return form
 
 
+def _slip(resident) -> dict:
+    """The printable code slip of a resident (the code of the record's current version)."""
+    return code_sheets.print_card(resident.id, resident.name, resident.id_number,
+                                  resident.community.name if resident.community else None, resident.code_version)
+
+
+def _refused(form, exc: DomainError) -> None:
+    db.session.rollback()
+    if isinstance(exc, ValidationFailed):
+        _apply_field_errors(form, exc)
+    else:
+        flash(str(exc.message), "error")
+
+
+def _data(form) -> dict:
+    return {f.name: f.data for f in form if f.name != "csrf_token"}
+
+
 @bp.route("/staff/residents/new", methods=["GET", "POST"])
 @role_required(*registration.STAFF_ROLES)
 def staff_resident_entry():
@@ -101,20 +131,37 @@ def staff_resident_entry():
     card, created = None, False
     if form.validate_on_submit():
         try:
-            resident, created = registration.register_by_staff(user, {f.name: f.data for f in form
-                                                                   if f.name != "csrf_token"})
+            resident, created = registration.register_by_staff(user, _data(form))
             db.session.commit()
-            card = code_sheets.print_card(resident.id, resident.name, resident.id_number,
-                                          resident.community.name if resident.community else None)
+            card = _slip(resident)
             # a blank form for the next person, keeping the community
             form = _entry_form(user, formdata=None, region_code=form.region_code.data)
-        except ValidationFailed as exc:
-            db.session.rollback()
-            _apply_field_errors(form, exc)
         except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
+            _refused(form, exc)
     return render_template("staff/resident_entry.html", form=form, card=card, created=created)
+
+
+def _rebind_form(user, **kwargs) -> RebindForm:
+    form = RebindForm(**kwargs)
+    form.id_type.choices = [(k, str(v)) for k, v in identity.ID_TYPE_LABELS.items()]
+    form.site_code.choices = [(s["code"], f"{s['name']} ({s['code']})") for s in tubes.sites_for(user)]
+    return form
+
+
+@bp.route("/staff/residents/rebind", methods=["GET", "POST"])
+@role_required(*registration.STAFF_ROLES)
+def staff_resident_rebind():
+    """Re-bind a record to the person who shows the ID card: a new code, the earlier ones stop scanning."""
+    user = _staff()
+    form = _rebind_form(user)
+    card = None
+    if form.validate_on_submit():
+        try:
+            card = _slip(rebind.rebind(user, _data(form)))
+            form = _rebind_form(user, formdata=None, site_code=form.site_code.data)  # blank, same site
+        except DomainError as exc:
+            _refused(form, exc)
+    return render_template("staff/resident_rebind.html", form=form, card=card)
 
 
 @bp.route("/staff/code-sheets/new", methods=["GET", "POST"])

@@ -60,7 +60,7 @@
       box.appendChild(node);
     }
     const wanted = location.hash.slice(1);
-    const current = /^S1[A-Z2-7]{24}$/.test(wanted) ? box.querySelector(`[data-qr="${wanted}"]`) : null;
+    const current = /^(S1[A-Z2-7]{24}|S2[A-Z2-7]{28})$/.test(wanted) ? box.querySelector(`[data-qr="${wanted}"]`) : null;
     if (current) { current.classList.add("code-current"); current.scrollIntoView({block: "start"}); }
     const urls = [config.home].concat(list.map((c) => c.png));
     const ready = navigator.onLine ? keepForOffline(urls) : Promise.resolve();

@@ -1,7 +1,8 @@
 // What the phone can tell about a scanned code without the server.
 
-// A resident's personal code: "S1" + 24 characters of base32 (sampling/residents/codes.py TOKEN_PATTERN).
-export const RESIDENT_CODE = /^S1[A-Z2-7]{24}$/;
+// A resident's personal code: "S1" + 24 characters of base32, or, after a re-bind at a site (a new
+// code version), "S2" + 28 (sampling/residents/codes.py TOKEN_PATTERN).
+export const RESIDENT_CODE = /^(S1[A-Z2-7]{24}|S2[A-Z2-7]{28})$/;
 // A tube barcode: 4 to 64 printable characters without spaces (Code 128, Code 39, QR ...).
 export const TUBE_CODE = /^[\x21-\x7E]{4,64}$/;
 

@@ -28,17 +28,17 @@ def is_plain_scan(item) -> bool:
 
 
 class _Item:
-    __slots__ = ("client_id", "code", "resident_id", "answer")
+    __slots__ = ("client_id", "code", "resident_id", "version", "answer")
 
     def __init__(self, item: dict):
         self.answer = None
-        self.client_id = self.code = self.resident_id = None
+        self.client_id = self.code = self.resident_id = self.version = None
         try:
             self.client_id = replay.clean_client_id(item.get("client_id"))
             self.code = item.get("tube_code")
             if not isinstance(self.code, str):
                 raise unknown_tube(self.code)
-            self.resident_id = codes.resident_id_from_token(item.get("qr"))
+            self.resident_id, self.version = codes.read(item.get("qr"))
         except DomainError as exc:
             self.answer = exc
 
@@ -121,6 +121,8 @@ def _decide(it: _Item, user: User, earlier, tubes, people, members, previous):
         return replay.Outcome(body, repeat=True) if replay.is_owner(user, owner) else replay.reused()
     if it.resident_id not in people:
         return codes.InvalidCode()
+    if it.version != people[it.resident_id].code_version:  # a code replaced by a re-bind
+        return codes.refusal(it.version, people[it.resident_id].code_version)
     tube = tubes.get(it.code)
     if tube is None:
         return unknown_tube(it.code)

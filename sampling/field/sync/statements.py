@@ -57,8 +57,8 @@ def lock_tubes(user: User, codes: list[str]):
 
 
 def people(resident_ids: set[int]):
-    """Rows (id, name, id_number) of the residents that exist among ``resident_ids``."""
-    return db.session.execute(select(Resident.id, Resident.name, Resident.id_number)
+    """Rows (id, name, id_number, code_version) of the residents that exist among ``resident_ids``."""
+    return db.session.execute(select(Resident.id, Resident.name, Resident.id_number, Resident.code_version)
                               .where(among(Resident.id, resident_ids))).all()
 
 
