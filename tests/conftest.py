@@ -192,13 +192,33 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
 
+def _wait_for_function(self, expression, arg=None, timeout=None, polling=None):
+    """Page.wait_for_function without eval: Playwright's own builds its predicate from the string
+    with eval() inside the page, which the Content-Security-Policy forbids (no 'unsafe-eval', see
+    sampling/security/headers.py). This polls page.evaluate instead (the DevTools protocol, outside
+    the page's policy) until the expression is truthy; same arguments, same timeout error."""
+    import time
+
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+    deadline = time.monotonic() + (timeout if timeout is not None else 30_000) / 1000
+    interval = polling if isinstance(polling, int | float) else 50
+    while True:
+        value = self.evaluate(expression, arg) if arg is not None else self.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise PlaywrightTimeoutError(f"wait_for_function: {expression!r} still false after {timeout} ms")
+        self.wait_for_timeout(interval)
+
+
 @pytest.fixture(scope="session")
 def playwright_instance():
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI") == "true":
             pytest.fail(f"{CHROMIUM} is missing; browser tests must run under CI")
         pytest.skip(f"{CHROMIUM} is missing")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Page, sync_playwright
+    Page.wait_for_function = _wait_for_function
     with sync_playwright() as playwright:
         yield playwright
 

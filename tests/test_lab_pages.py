@@ -62,7 +62,7 @@ def test_upload_page_reports_rows_and_coordinator_gets_the_list(client, ready, m
     text = client.get("/positives/export.csv").data.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("采样管,混管结果,姓名") and len(text.splitlines()) == 8
     printed = client.get("/positives/print").get_data(as_text=True)
-    assert "PAGE-POOL" in printed and "window.print()" in printed
+    assert "PAGE-POOL" in printed and "data-print" in printed
     assert client.get("/positives/export.pdf").status_code == 404
 
 

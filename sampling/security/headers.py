@@ -9,8 +9,8 @@
 - X-Content-Type-Options: nosniff; Referrer-Policy: same-origin (CSRF checks over HTTPS need the
   referrer on our own posts; other sites learn nothing); the camera for this site only.
 - Strict-Transport-Security when APP_ENV=production.
-- Cache-Control: no-store on every answer but static files and those that declare themselves
-  ``public`` (the code images, the region list: no personal data). Pages, API answers and
+- Cache-Control: no-store on every answer but static files, scripts (the service workers) and
+  those that declare themselves ``public`` (the code images, the region list: no personal data). Pages, API answers and
   downloads carry names, ID numbers, phones, positive lists: no browser, proxy or shared computer
   keeps a copy."""
 from flask import current_app, request
@@ -43,7 +43,8 @@ def add_headers(response):
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if current_app.config["ENV"] == "production":
         headers.setdefault("Strict-Transport-Security", HSTS)
-    if request.endpoint != "static" and "public" not in headers.get("Cache-Control", ""):
+    if (request.endpoint != "static" and "public" not in headers.get("Cache-Control", "")
+            and "javascript" not in response.mimetype):  # the service workers revalidate (no-cache)
         headers["Cache-Control"] = "no-store"  # send_file's no-cache (downloads) would still keep a copy
     return response
 
