@@ -1,6 +1,5 @@
 """Web pages for staff and residents."""
 from sampling.web import (  # noqa: E402,F401  (routes register on import)
-    admin,
     auth,
     field,
     lab,

@@ -1,4 +1,5 @@
-"""Log in and out of the web pages (Flask-Login sessions kept on the server, CSRF-protected forms)."""
+"""Log in and out of the web pages (Flask-Login sessions kept on the server, CSRF-protected forms), and
+the administrator's page of staff accounts (find one, unlock it, end all its sessions)."""
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
@@ -9,11 +10,12 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
-from sampling.extensions import login_limits, login_manager
+from sampling.extensions import db, login_limits, login_manager
 from sampling.kernel import sessions, users
 from sampling.kernel.lockout import AccountLocked
 from sampling.security import devices
 from sampling.web.blueprint import bp
+from sampling.web.guards import role_required
 
 
 class LoginForm(FlaskForm):
@@ -63,6 +65,33 @@ def logout():
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("web.login"))
+
+
+@bp.get("/admin/users")
+@role_required("admin")
+def admin_users():
+    query = request.args.get("q", "")
+    locked_only = request.args.get("locked") == "1"
+    return render_template("admin/users.html", accounts=users.find_accounts(query, locked_only), q=query,
+                           locked_only=locked_only)
+
+
+@bp.post("/admin/users/<username>/unlock")
+@role_required("admin")
+def admin_unlock_user(username):
+    users.unlock_user(username)
+    db.session.commit()
+    flash(_("User %(name)s unlocked.", name=username), "success")
+    return redirect(url_for("web.admin_users", q=request.args.get("q", "")), code=303)
+
+
+@bp.post("/admin/users/<username>/end-sessions")
+@role_required("admin")
+def admin_end_sessions(username):
+    ended = users.end_sessions(username)
+    db.session.commit()
+    flash(_("User %(name)s: %(n)s sessions and tokens ended.", name=username, n=ended), "success")
+    return redirect(url_for("web.admin_users", q=request.args.get("q", "")), code=303)
 
 
 login_manager.login_view = "web.login"
