@@ -1,16 +1,16 @@
 """trust: a code version per resident (raised by a re-bind at a site); server-side web sessions;
 failed-password counts and locks on staff accounts
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 
 """
 from alembic import op
 import sqlalchemy as sa
 import sampling.models.base  # noqa: F401  (custom column types)
 
-revision = '0015'
-down_revision = '0014'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
