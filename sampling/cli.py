@@ -157,10 +157,20 @@ def register(app) -> None:
             load_demo()
             load_demo_field_work()
             click.echo(_("Demo city loaded."))
-        click.echo(_("Demo logins (user / password):"))
-        for username, role, region, _sites in DEMO_ACCOUNTS:
+        working = demo_logins()
+        if working:
+            click.echo(_("Demo logins (user / password):"))
+        for username, role, region in working:
             scope = _("%(role)s, region %(code)s", role=role, code=region) if region else role
             click.echo(f"  {username:<12} / {DEMO_PASSWORD}   ({scope})")
+
+
+def demo_logins() -> list[tuple[str, str, str | None]]:
+    """The demo accounts that exist and still take the demo password (a database that never had
+    the demo, or whose demo passwords were changed, has none to print)."""
+    from sampling.kernel.users import authenticate
+    return [(username, role, region) for username, role, region, _sites in DEMO_ACCOUNTS
+            if authenticate(username, DEMO_PASSWORD) is not None]
 
 
 def load_demo() -> None:

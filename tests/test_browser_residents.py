@@ -36,6 +36,7 @@ def fill_registration(page, name, number, phone="13812345678"):
 
 def test_register_with_one_rejected_field_then_family_then_offline(page, demo_city):
     page.goto("/me/register")
+    print("H1", page.url, page.locator("h1").inner_text(), page.content()[:300])
     assert page.locator("h1").inner_text() == "登记领取个人核酸码"
     wrong = VALID[:-1] + ("0" if VALID[-1] != "0" else "1")
     fill_registration(page, "张某三", wrong)
@@ -142,6 +143,31 @@ def test_the_code_page_shows_with_a_failing_server(browser, server, demo_city):
             assert page.evaluate("getComputedStyle(document.querySelector('.code-qr')).display") == "block"  # styled
         # the worker waits 3.5 s for the page, then the page and its files come from the phone
         assert 3 < shown_after < 6, shown_after
+    finally:
+        context.close()
+        http.stop()
+
+
+def test_each_registration_form_keeps_its_heading_without_network(browser, server, demo_city):
+    """Only the "add a family member" form was opened while the worker was there; with the server
+    gone, the plain registration form still says it registers you (the kept copy is the other one)."""
+    http = SwitchableServer(server)
+    http.start()
+    context = browser.new_context(locale="zh-CN", base_url=http.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        page.goto("/me/")
+        page.wait_for_function("document.body.dataset.offline === 'ready'")
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.goto("/me/register?family=1")
+        assert page.locator("h1").inner_text() == "添加家人"
+        http.stop()
+        page.goto("/me/register")
+        assert page.locator("h1").inner_text() == "登记领取个人核酸码"
+        assert page.locator("#register-form").is_visible()
+        page.goto("/me/register?family=1")
+        assert page.locator("h1").inner_text() == "添加家人"
     finally:
         context.close()
         http.stop()

@@ -119,6 +119,19 @@ def test_demo_loads_once_and_prints_logins(app):
     assert db.session.scalar(select(func.count()).select_from(Sample)) == 12
 
 
+def test_demo_logins_are_printed_only_when_they_work(app, tmp_path):
+    assert run(app, "import-regions", write(tmp_path, "regions.csv", REGIONS)).exit_code == 0
+    result = run(app, "demo", "--if-empty")  # someone else's city: no demo, no demo logins
+    assert "未加载演示数据" in result.output and "demo12345" not in result.output
+    assert "演示账号" not in result.output
+    assert run(app, "demo").exit_code == 0
+    assert run(app, "create-user", "admin", "--role", "admin", "--password", "changed-password-1",
+               "--update").exit_code == 0
+    again = run(app, "demo", "--if-empty")
+    logins = [line.split()[0] for line in again.output.splitlines() if "demo12345" in line]
+    assert logins == ["coordinator", "sampler", "lab"]  # the admin's password is no longer the demo's
+
+
 def _refused(result, *expected):
     assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit), \
         result.exception

@@ -178,7 +178,7 @@ def test_api_json_csv_xlsx_and_403(client, known, make_user, token_for):
     body = client.get(f"/api/v1/stats?round_id={rid}&level=street", headers=headers).get_json()
     assert [(r["code"], r["sampled"]) for r in body["rows"]] == [("120101001", 8), ("120101002", 0)]
     response = client.get(f"/api/v1/stats?round_id={rid}&level=street&format=csv", headers=headers)
-    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert response.data.startswith(b"\xef\xbb\xbf")
     assert "stats-round" in response.headers["Content-Disposition"]
     rows = list(read_rows(io.BytesIO(response.data), "stats.csv"))

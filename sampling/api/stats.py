@@ -16,7 +16,7 @@ def _round_id() -> int:
 
 
 def _download(body: bytes, result: dict, extension: str) -> Response:
-    return Response(body, mimetype=_MIMETYPES[extension], headers={
+    return Response(body, content_type=_MIMETYPES[extension], headers={
         "Content-Disposition": f'attachment; filename="{downloads.filename(result, extension)}"',
         "Cache-Control": "no-store"})
 

@@ -53,6 +53,7 @@ def xlsx_file(header: list[str], rows: Iterable[Iterable], title: str):
     return handle
 
 
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -62,7 +63,7 @@ def download(fmt: str, header: list[str], rows: Iterable[Iterable], filename: st
     from its temporary file."""
     from flask import Response, send_file, stream_with_context
     if fmt == "csv":
-        return Response(stream_with_context(csv_chunks(header, rows)), mimetype="text/csv; charset=utf-8",
+        return Response(stream_with_context(csv_chunks(header, rows)), content_type=CSV_CONTENT_TYPE,
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
     return send_file(xlsx_file(header, rows, title), as_attachment=True, download_name=filename,
                      mimetype=XLSX_MIMETYPE)

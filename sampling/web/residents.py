@@ -27,17 +27,17 @@ def my_codes_redirect():
 @bp.get("/me/")
 def my_codes():
     """The codes kept on this phone (one's own and family members'); works offline."""
-    return render_template("residents/my_codes.html")
+    return render_template("residents/my_codes.html", me_cache=SW_VERSION)
 
 
 @bp.get("/me/register")
 def register():
-    return render_template("residents/register.html", id_types=identity.ID_TYPE_LABELS)
+    return render_template("residents/register.html", id_types=identity.ID_TYPE_LABELS, me_cache=SW_VERSION)
 
 
 @bp.get("/me/recover")
 def recover():
-    return render_template("residents/recover.html")
+    return render_template("residents/recover.html", me_cache=SW_VERSION)
 
 
 @bp.get("/me/sw.js")

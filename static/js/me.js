@@ -4,7 +4,7 @@
   "use strict";
   const config = JSON.parse(document.getElementById("me-config").textContent);
   const KEY = "me.codes.v1";
-  const CACHE = "me-v1";
+  const CACHE = config.cache;  // the service worker's cache (its version)
 
   function loadCodes() {
     try {
@@ -141,6 +141,9 @@
 
   function setUpRegister() {
     const form = document.getElementById("register-form");
+    const title = document.getElementById("register-title");
+    const family = new URLSearchParams(location.search).has("family");
+    title.textContent = family ? title.dataset.familyTitle : title.dataset.title;
     const district = form.querySelector("#district");
     const street = form.querySelector("#street");
     const community = form.querySelector("#region_code");

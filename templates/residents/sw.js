@@ -34,7 +34,8 @@ async function cacheFirst(request) {
  * styles and script would only wait the same), while the network's answer still refreshes it. */
 async function networkFirst(request, ignoreSearch) {
   const cache = await caches.open(CACHE);
-  const fromCache = () => cache.match(request, {ignoreSearch});
+  // the copy of this very address first (/me/register and /me/register?family=1 are two pages)
+  const fromCache = async () => (await cache.match(request)) || (ignoreSearch ? cache.match(request, {ignoreSearch}) : undefined);
   const fromNetwork = fetch(request).then((response) => {
     if (response.ok) cache.put(request, response.clone());
     if (response.status < 500) slowUntil = 0;  // the server answers again
