@@ -3,6 +3,7 @@ member, and the code page still shows both codes with no network; volunteers pri
 import io
 import re
 import time
+from contextlib import contextmanager
 
 import pytest
 import zxingcpp
@@ -114,15 +115,24 @@ def test_region_picker_says_when_it_cannot_load_and_tries_again(browser, live_se
     context.close()
 
 
-def test_the_code_page_shows_with_a_failing_server(browser, server, demo_city):
-    """A load balancer answering 502 while the servers restart, then a server that accepts and
-    never answers: the code page shows the kept codes at once instead of an error or a blank wait."""
+@contextmanager
+def switchable_page(browser, server):
+    """A page on the app served on a port that the test can switch off (no network at all)."""
     http = SwitchableServer(server)
     http.start()
     context = browser.new_context(locale="zh-CN", base_url=http.url)
     context.set_default_timeout(10_000)
-    page = context.new_page()
     try:
+        yield context.new_page(), http
+    finally:
+        context.close()
+        http.stop()
+
+
+def test_the_code_page_shows_with_a_failing_server(browser, server, demo_city):
+    """A load balancer answering 502 while the servers restart, then a server that accepts and
+    never answers: the code page shows the kept codes at once instead of an error or a blank wait."""
+    with switchable_page(browser, server) as (page, http):
         page.goto("/me/register")
         fill_registration(page, "张某三", VALID)
         page.click("button[type=submit]")
@@ -143,20 +153,12 @@ def test_the_code_page_shows_with_a_failing_server(browser, server, demo_city):
             assert page.evaluate("getComputedStyle(document.querySelector('.code-qr')).display") == "block"  # styled
         # the worker waits 3.5 s for the page, then the page and its files come from the phone
         assert 3 < shown_after < 6, shown_after
-    finally:
-        context.close()
-        http.stop()
 
 
 def test_each_registration_form_keeps_its_heading_without_network(browser, server, demo_city):
     """Only the "add a family member" form was opened while the worker was there; with the server
     gone, the plain registration form still says it registers you (the kept copy is the other one)."""
-    http = SwitchableServer(server)
-    http.start()
-    context = browser.new_context(locale="zh-CN", base_url=http.url)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
+    with switchable_page(browser, server) as (page, http):
         page.goto("/me/")
         page.wait_for_function("document.body.dataset.offline === 'ready'")
         page.evaluate("navigator.serviceWorker.ready.then(() => true)")
@@ -168,9 +170,6 @@ def test_each_registration_form_keeps_its_heading_without_network(browser, serve
         assert page.locator("#register-form").is_visible()
         page.goto("/me/register?family=1")
         assert page.locator("h1").inner_text() == "添加家人"
-    finally:
-        context.close()
-        http.stop()
 
 
 def test_recover_a_lost_code_on_a_new_phone(page, demo_city, client):
